@@ -1,0 +1,34 @@
+"""keras_transfer_gan: train generative models on small data by transfer, with Keras 3.
+
+The public API is imported lazily, so `import keras_transfer_gan` does not load
+TensorFlow; the CLI relies on this to set TensorFlow's environment first.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "create_model": "keras_transfer_gan.registry",
+    "list_models": "keras_transfer_gan.registry",
+    "register_model": "keras_transfer_gan.registry",
+    "load_dataset": "keras_transfer_gan.data",
+    "load_images": "keras_transfer_gan.data",
+    "Trainer": "keras_transfer_gan.training",
+    "get_strategy": "keras_transfer_gan.training",
+    "compile_for_training": "keras_transfer_gan.training",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_transfer_gan' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,300 @@
+"""`load_dataset`: one entry point from a dataset spec string to a `tf.data.Dataset`.
+
+Spec grammar::
+
+    digits | faces | digits_m            built-in data, shipped inside packages
+    NAME:CLASSES                         a class filter, e.g. ``digits:0-4``, ``digits:5,7``
+    tfds:NAME[:SPLIT[:CLASSES]]          any TensorFlow Datasets dataset (``data_dir`` honoured)
+    PATH/TO/FOLDER[:CLASSES]             image files, or class sub-folders
+    PATH/TO/FILE.npy | FILE.npz          arrays (``x``/``images`` and optional ``y``/``labels``)
+
+Every problem with a spec raises ``ValueError`` with a one-line message that
+names the spec and what is wrong.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer_gan.data import builtin, files
+
+BUILTIN_NAMES = tuple(builtin.BUILTIN)
+BUILTIN_SPLITS = ("train",)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """A parsed dataset spec: `kind` is builtin, tfds, folder or array."""
+
+    text: str
+    kind: str
+    name: str
+    split: str | None = None
+    classes: tuple | None = None
+
+
+def _parse_classes(token, spec):
+    if token is None or token == "":
+        return None
+    classes = []
+    for part in token.split(","):
+        part = part.strip()
+        if not part:
+            raise ValueError(f"dataset {spec!r}: empty class in filter {token!r}")
+        if "-" in part and all(p.strip().isdigit() for p in part.split("-", 1)):
+            lo, hi = (int(p) for p in part.split("-", 1))
+            if lo > hi:
+                raise ValueError(f"dataset {spec!r}: class range {part!r} is empty")
+            classes.extend(range(lo, hi + 1))
+        elif part.isdigit():
+            classes.append(int(part))
+        else:
+            classes.append(part)  # a class name (folders)
+    return tuple(dict.fromkeys(classes))
+
+
+def parse_spec(spec):
+    """Parse a dataset spec string into a `DatasetSpec` (no data is read)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"dataset {spec!r}: a dataset spec must be a non-empty string")
+    spec = spec.strip()
+    if spec.startswith("tfds:"):
+        parts = spec[len("tfds:"):].split(":")
+        if not parts[0] or len(parts) > 3:
+            raise ValueError(f"dataset {spec!r}: expected tfds:NAME[:SPLIT[:CLASSES]]")
+        split = parts[1] if len(parts) > 1 and parts[1] else None
+        classes = _parse_classes(parts[2], spec) if len(parts) > 2 else None
+        return DatasetSpec(spec, "tfds", parts[0], split, classes)
+    path, classes = spec, None
+    if not os.path.exists(path) and ":" in spec:
+        head, tail = spec.rsplit(":", 1)
+        path, classes = head, _parse_classes(tail, spec)
+    if os.path.isdir(path):
+        return DatasetSpec(spec, "folder", path, None, classes)
+    if os.path.isfile(path):
+        if not path.lower().endswith((".npy", ".npz")):
+            raise ValueError(f"dataset {spec!r}: a file spec must be a .npy or .npz array")
+        return DatasetSpec(spec, "array", path, None, classes)
+    if path in BUILTIN_NAMES:
+        return DatasetSpec(spec, "builtin", path, None, classes)
+    if path.endswith((".npy", ".npz")) or os.sep in path:
+        raise ValueError(f"dataset {spec!r}: no such file or folder {path!r}")
+    raise ValueError(
+        f"dataset {spec!r}: unknown dataset {path!r} (built-in: {', '.join(BUILTIN_NAMES)}; "
+        "or tfds:NAME, a folder, a .npy/.npz file)"
+    )
+
+
+def _select_classes(images, labels, classes, class_names, spec):
+    if classes is None:
+        return images, labels
+    if labels is None:
+        raise ValueError(f"dataset {spec!r}: a class filter needs labels, and this data has none")
+    wanted = []
+    for c in classes:
+        if isinstance(c, str):
+            if class_names is None or c not in class_names:
+                known = ", ".join(class_names) if class_names else "integers only"
+                raise ValueError(f"dataset {spec!r}: unknown class {c!r} (classes: {known})")
+            c = class_names.index(c)
+        wanted.append(c)
+    present = np.unique(labels)
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise ValueError(
+            f"dataset {spec!r}: unknown class {missing[0]} (classes present: "
+            f"{int(present.min())}-{int(present.max())})"
+        )
+    keep = np.isin(labels, wanted)
+    return images[keep], labels[keep]
+
+
+def _subset(images, labels, limit, seed, spec):
+    if limit is None:
+        return images, labels
+    if limit > len(images):
+        raise ValueError(f"dataset {spec!r}: limit={limit} exceeds the {len(images)} images available")
+    index = np.sort(np.random.default_rng(seed).permutation(len(images))[:limit])
+    return images[index], (None if labels is None else labels[index])
+
+
+def _check_args(spec, image_size, channels, batch_size, limit):
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0:
+        raise ValueError(f"dataset {spec!r}: image_size must be a positive integer, got {image_size!r}")
+    if channels not in (None, 1, 3):
+        raise ValueError(f"dataset {spec!r}: channels must be 1, 3 or None, got {channels!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"dataset {spec!r}: batch_size must be a positive integer, got {batch_size!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise ValueError(f"dataset {spec!r}: limit must be a positive integer, got {limit!r}")
+
+
+def preprocess(images, image_size, channels):
+    """Resize to `image_size`, convert channels, and map [0, 1] to [-1, 1] (TF ops)."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    if channels is not None and images.shape[-1] != channels:
+        if channels == 3:
+            images = tf.image.grayscale_to_rgb(images)
+        else:
+            images = tf.image.rgb_to_grayscale(images)
+    if images.shape[-3] != image_size or images.shape[-2] != image_size:
+        images = tf.image.resize(images, (image_size, image_size), antialias=True)
+    return tf.clip_by_value(images, 0.0, 1.0) * 2.0 - 1.0
+
+
+def _tfds_source(parsed, split, data_dir, download):
+    import tensorflow_datasets as tfds
+
+    spec = parsed.text
+    split = parsed.split or split
+    try:
+        builder = tfds.builder(parsed.name, data_dir=data_dir)
+    except Exception as exc:  # DatasetNotFoundError and friends
+        raise ValueError(f"dataset {spec!r}: unknown TFDS dataset {parsed.name!r}: {exc}".splitlines()[0]) from None
+    features = builder.info.features
+    image_key = next((k for k, f in features.items() if isinstance(f, tfds.features.Image)), None)
+    if image_key is None:
+        raise ValueError(f"dataset {spec!r}: TFDS dataset {parsed.name!r} has no image feature")
+    label_key = next((k for k, f in features.items() if isinstance(f, tfds.features.ClassLabel)), None)
+    try:
+        ds = tfds.load(parsed.name, split=split, data_dir=data_dir, download=download)
+    except Exception as exc:
+        raise ValueError(
+            f"dataset {spec!r}: could not load TFDS split {split!r} (offline? prepare it with "
+            f"`tfds build {parsed.name}` or pass data_dir): {exc}".splitlines()[0]
+        ) from None
+    num_classes = features[label_key].num_classes if label_key else None
+    return ds, image_key, label_key, num_classes
+
+
+def _tfds_arrays(parsed, split, data_dir, download, limit, seed, labels):
+    """Materialise a (filtered, seeded) TFDS subset as numpy arrays."""
+    ds, image_key, label_key, num_classes = _tfds_source(parsed, split, data_dir, download)
+    spec = parsed.text
+    if (labels or parsed.classes) and label_key is None:
+        raise ValueError(f"dataset {spec!r}: this TFDS dataset has no class label")
+    if parsed.classes is not None:
+        bad = [c for c in parsed.classes if not isinstance(c, int) or c >= num_classes]
+        if bad:
+            raise ValueError(f"dataset {spec!r}: unknown class {bad[0]!r} (classes: 0-{num_classes - 1})")
+        wanted = tf.constant(parsed.classes, tf.int64)
+        ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(tf.cast(ex[label_key], tf.int64), wanted)))
+    if limit is not None:
+        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=False).take(limit)
+    images, label_list = [], []
+    for ex in ds.as_numpy_iterator():
+        images.append(ex[image_key])
+        if label_key is not None:
+            label_list.append(ex[label_key])
+    if not images:
+        raise ValueError(f"dataset {spec!r}: the selection holds no images")
+    if limit is not None and len(images) < limit:
+        raise ValueError(f"dataset {spec!r}: limit={limit} exceeds the {len(images)} images available")
+    array = files._as_nhwc(np.stack(images), spec)
+    lab = np.asarray(label_list, np.int32) if label_key is not None else None
+    return files._to_unit_range(array, spec), lab
+
+
+def load_images(
+    spec,
+    image_size=32,
+    channels=None,
+    limit=None,
+    seed=0,
+    labels=False,
+    split="train",
+    data_dir=None,
+    download=True,
+):
+    """Load a dataset spec into memory.
+
+    Returns:
+        ``(images, labels)``: float32 numpy images in [-1, 1], shaped
+        ``(N, image_size, image_size, C)``, and int32 labels (``None`` unless
+        ``labels=True``). Arguments are those of `load_dataset`.
+    """
+    parsed = parse_spec(spec)
+    _check_args(spec, image_size, channels, 1, limit)
+    if parsed.kind == "tfds":
+        images, lab = _tfds_arrays(parsed, split, data_dir, download, limit, seed, labels)
+    else:
+        class_names = None
+        if parsed.kind == "builtin":
+            if split not in BUILTIN_SPLITS:
+                raise ValueError(
+                    f"dataset {spec!r}: unknown split {split!r} for built-in data (use 'train')"
+                )
+            images, lab = builtin.BUILTIN[parsed.name]()
+        elif parsed.kind == "array":
+            images, lab, class_names = files.load_array(parsed.name, spec)
+        else:
+            images, lab, class_names = files.load_folder(parsed.name, spec)
+        if labels and lab is None:
+            raise ValueError(f"dataset {spec!r}: labels=True but this data has no labels")
+        images, lab = _select_classes(images, lab, parsed.classes, class_names, spec)
+        images, lab = _subset(images, lab, limit, seed, spec)
+    out = preprocess(images, image_size, channels or images.shape[-1]).numpy()
+    return out, (lab if labels else None)
+
+
+def load_dataset(
+    spec,
+    image_size=32,
+    channels=None,
+    batch_size=64,
+    limit=None,
+    seed=0,
+    labels=False,
+    split="train",
+    shuffle=True,
+    drop_remainder=False,
+    repeat=False,
+    data_dir=None,
+    download=True,
+):
+    """Build a batched, prefetched `tf.data.Dataset` from a dataset spec.
+
+    Args:
+        spec: str. A dataset spec (see the module docstring), e.g. ``"digits:5-9"``.
+        image_size: int. Output height and width. Defaults to 32.
+        channels: int or None. 1 or 3 converts gray <-> RGB; None keeps the
+            data's own. Defaults to None.
+        batch_size: int. Defaults to 64.
+        limit: int or None. Take a fixed few-shot subset of this many images,
+            chosen by `seed`. Defaults to None (everything).
+        seed: int. Seeds the subset and the shuffle order. Defaults to 0.
+        labels: bool. Yield ``(images, labels)`` with int32 labels. Defaults to False.
+        split: str. The split for TFDS (or ``tfds:NAME:SPLIT``); built-in data
+            has only ``"train"``. Defaults to ``"train"``.
+        shuffle: bool. Shuffle each epoch (seeded). Defaults to True.
+        drop_remainder: bool. Drop the last partial batch. Defaults to False.
+        repeat: bool. Repeat forever. Defaults to False.
+        data_dir: str or None. TFDS data directory. Defaults to TFDS' own.
+        download: bool. Let TFDS download and prepare missing data. Defaults to True.
+
+    Returns:
+        A `tf.data.Dataset` of float32 images in [-1, 1] shaped
+        ``(batch, image_size, image_size, C)``, or ``(images, labels)`` pairs.
+
+    Example:
+    >>> ds = load_dataset("digits:0-4", image_size=32, batch_size=16, limit=100)
+    >>> next(iter(ds)).shape
+    TensorShape([16, 32, 32, 1])
+    """
+    _check_args(spec, image_size, channels, batch_size, limit)
+    images, lab = load_images(
+        spec, image_size, channels, limit, seed, labels, split, data_dir, download
+    )
+    ds = tf.data.Dataset.from_tensor_slices((images, lab) if labels else images)
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if drop_remainder and not repeat and len(images) < batch_size:
+        raise ValueError(
+            f"dataset {spec!r}: {len(images)} images make no full batch of {batch_size}"
+        )
+    return ds.prefetch(tf.data.AUTOTUNE)

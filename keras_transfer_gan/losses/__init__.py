@@ -1,0 +1,5 @@
+"""Losses: adversarial objectives as per-example functions (scaled by the trainer's global batch)."""
+
+from keras_transfer_gan.losses.adversarial import ADVERSARIAL_LOSSES, get_adversarial_loss
+
+__all__ = ["ADVERSARIAL_LOSSES", "get_adversarial_loss"]

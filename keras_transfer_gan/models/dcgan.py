@@ -1,0 +1,146 @@
+"""DCGAN (Radford et al., 2016) at 16, 32 or 64 pixels, gray or colour."""
+
+import math
+
+import keras
+
+from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.registry import register_model
+
+
+def _init():
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def _batch_norm(name, synchronized):
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized, name=name)
+
+
+def build_dcgan_generator(latent_dim, image_size, channels, filters, sync_batchnorm=False, name="generator"):
+    """z (latent_dim,) -> Dense 4x4 -> [ConvTranspose stride 2 + BN + ReLU]* -> tanh image.
+
+    Layer names: ``g_project``, ``g_up{i}_deconv`` / ``_bn`` / ``_relu``, ``g_out_deconv``.
+    """
+    n_up = int(math.log2(image_size // 4))
+    top = filters * 2 ** (n_up - 1)
+    z = keras.Input((latent_dim,), name="z")
+    x = keras.layers.Dense(4 * 4 * top, use_bias=False, kernel_initializer=_init(), name="g_project")(z)
+    x = _batch_norm("g_project_bn", sync_batchnorm)(x)
+    x = keras.layers.ReLU(name="g_project_relu")(x)
+    x = keras.layers.Reshape((4, 4, top), name="g_reshape")(x)
+    for i in range(1, n_up):
+        x = keras.layers.Conv2DTranspose(
+            top // 2**i, 4, strides=2, padding="same", use_bias=False,
+            kernel_initializer=_init(), name=f"g_up{i}_deconv",
+        )(x)
+        x = _batch_norm(f"g_up{i}_bn", sync_batchnorm)(x)
+        x = keras.layers.ReLU(name=f"g_up{i}_relu")(x)
+    x = keras.layers.Conv2DTranspose(
+        channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="g_out_deconv"
+    )(x)
+    images = keras.layers.Activation("tanh", dtype="float32", name="g_out_tanh")(x)
+    return keras.Model(z, images, name=name)
+
+
+def build_dcgan_discriminator(
+    image_size, channels, filters, spectral_norm=False, sync_batchnorm=False, name="discriminator"
+):
+    """image -> [Conv stride 2 (+ BN) + LeakyReLU] per block -> Flatten -> Dense(1) logit.
+
+    Block i's layers are named ``d_block{i}_conv`` / ``_bn`` / ``_lrelu``;
+    `freeze` patterns and Freeze-D address them by these names. With
+    `spectral_norm`, each conv and the logit layer are wrapped in
+    `keras.layers.SpectralNormalization` and batch norm is left out.
+    """
+    n_down = int(math.log2(image_size // 4))
+    image = keras.Input((image_size, image_size, channels), name="image")
+    x = image
+    for i in range(1, n_down + 1):
+        conv = keras.layers.Conv2D(
+            filters * 2 ** (i - 1), 4, strides=2, padding="same",
+            kernel_initializer=_init(), name=f"d_block{i}_conv",
+        )
+        if spectral_norm:
+            conv = keras.layers.SpectralNormalization(conv, name=f"d_block{i}_sn")
+        x = conv(x)
+        if i > 1 and not spectral_norm:
+            x = _batch_norm(f"d_block{i}_bn", sync_batchnorm)(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"d_block{i}_lrelu")(x)
+    x = keras.layers.Flatten(name="d_flatten")(x)
+    dense = keras.layers.Dense(1, kernel_initializer=_init(), name="d_logits")
+    if spectral_norm:
+        dense = keras.layers.SpectralNormalization(dense, name="d_logits_sn")
+    logits = dense(x)
+    logits = keras.layers.Activation("linear", dtype="float32", name="d_logits_f32")(logits)
+    return keras.Model(image, logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_transfer_gan")
+class DCGAN(GAN):
+    """Deep convolutional GAN with configurable size, channels and widths.
+
+    Args:
+        latent_dim: int. Noise size. Defaults to 100.
+        image_size: int. 16, 32 or 64. Defaults to 32.
+        channels: int. 1 or 3. Defaults to 1.
+        g_filters: int. Generator width at the last upsampling block (doubles
+            towards the input). Defaults to 64.
+        d_filters: int. Discriminator width at the first block (doubles with
+            depth). Defaults to 64.
+        spectral_norm: bool. Spectral normalisation on D (no BN in D). Defaults to False.
+        sync_batchnorm: bool. Batch statistics over all replicas, which makes a
+            step independent of the replica count. Defaults to False.
+        seed: int. Seeds the training noise. Defaults to 0.
+
+    Example:
+    >>> model = DCGAN(latent_dim=16, image_size=16, g_filters=8, d_filters=8)
+    >>> model.generate(4).shape
+    (4, 16, 16, 1)
+    """
+
+    def __init__(
+        self,
+        latent_dim=100,
+        image_size=32,
+        channels=1,
+        g_filters=64,
+        d_filters=64,
+        spectral_norm=False,
+        sync_batchnorm=False,
+        seed=0,
+        **kwargs,
+    ):
+        self.g_filters = g_filters
+        self.d_filters = d_filters
+        self.spectral_norm = spectral_norm
+        self.sync_batchnorm = sync_batchnorm
+        super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, seed=seed, **kwargs)
+
+    def build_generator(self):
+        return build_dcgan_generator(
+            self.latent_dim, self.image_size, self.channels, self.g_filters, self.sync_batchnorm
+        )
+
+    def build_discriminator(self):
+        return build_dcgan_discriminator(
+            self.image_size, self.channels, self.d_filters, self.spectral_norm, self.sync_batchnorm
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            g_filters=self.g_filters,
+            d_filters=self.d_filters,
+            spectral_norm=self.spectral_norm,
+            sync_batchnorm=self.sync_batchnorm,
+        )
+        return config
+
+
+@register_model(
+    "dcgan",
+    description="DCGAN: transposed-conv generator, strided-conv discriminator (16/32/64 px)",
+    tiny=dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8),
+)
+def dcgan(**kwargs):
+    return DCGAN(**kwargs)

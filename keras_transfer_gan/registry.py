@@ -1,0 +1,70 @@
+"""The model registry: short builder functions registered by name.
+
+Example:
+>>> from keras_transfer_gan import create_model, list_models
+>>> "dcgan" in list_models()
+True
+>>> model = create_model("dcgan", image_size=16, latent_dim=16)
+"""
+
+import dataclasses
+import importlib
+
+_REGISTRY = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """A registered architecture: its builder, a description and a tiny test config."""
+
+    name: str
+    builder: callable
+    description: str = ""
+    tiny: dict = dataclasses.field(default_factory=dict)
+
+
+def register_model(name, description="", tiny=None):
+    """Decorator: register `builder(**overrides) -> keras.Model` under `name`."""
+
+    def wrap(builder):
+        if name in _REGISTRY and _REGISTRY[name].builder.__module__ != builder.__module__:
+            raise ValueError(f"register_model: {name!r} is already registered")
+        _REGISTRY[name] = ModelEntry(name, builder, description, dict(tiny or {}))
+        return builder
+
+    return wrap
+
+
+def _load_builtin_models():
+    importlib.import_module("keras_transfer_gan.models")
+
+
+def get_entry(name):
+    """The `ModelEntry` for `name`; a ValueError lists the known names."""
+    _load_builtin_models()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r} (known: {', '.join(sorted(_REGISTRY))})")
+    return _REGISTRY[name]
+
+
+def list_models():
+    """Sorted names of every registered architecture."""
+    _load_builtin_models()
+    return sorted(_REGISTRY)
+
+
+def create_model(name, tiny=False, **overrides):
+    """Build a registered model.
+
+    Args:
+        name: str. A name from `list_models()`.
+        tiny: bool. Start from the architecture's tiny test configuration.
+        **overrides: constructor arguments.
+    """
+    entry = get_entry(name)
+    config = dict(entry.tiny) if tiny else {}
+    config.update(overrides)
+    try:
+        return entry.builder(**config)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"create_model({name!r}): {exc}") from None

@@ -1,0 +1,39 @@
+"""`SampleGrid`: a PNG grid of samples from fixed noise after each epoch."""
+
+import os
+
+import keras
+import numpy as np
+
+from keras_transfer_gan.utils.images import save_grid
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Write ``samples_epochNNN.png`` (and ``samples.png``, the latest) to `out_dir`.
+
+    The noise is fixed at construction, so successive grids show the same
+    latent points as training goes on. Works with `fit` and `Trainer`.
+
+    Args:
+        out_dir: str. Where the PNG files go.
+        n: int. Number of samples. Defaults to 64.
+        seed: int. Seed for the fixed noise. Defaults to 0.
+        every: int. Write every `every` epochs (and always after the last). Defaults to 1.
+    """
+
+    def __init__(self, out_dir, n=64, seed=0, every=1):
+        super().__init__()
+        self.out_dir, self.n, self.seed, self.every = out_dir, n, seed, max(1, int(every))
+        self.paths = []
+
+    def write(self, name):
+        z = np.random.default_rng(self.seed).standard_normal((self.n, self.model.latent_dim)).astype(np.float32)
+        images = self.model.generate(z)
+        path = save_grid(images, os.path.join(self.out_dir, name))
+        save_grid(images, os.path.join(self.out_dir, "samples.png"))
+        self.paths.append(path)
+        return path
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self.write(f"samples_epoch{epoch + 1:03d}.png")

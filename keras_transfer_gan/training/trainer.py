@@ -1,0 +1,177 @@
+"""`Trainer`: a custom training loop that runs a model's own `train_step` per replica."""
+
+import keras
+import tensorflow as tf
+
+from keras_transfer_gan.training.optimizers import model_optimizers
+
+
+def _finite_steps(dataset):
+    cardinality = int(dataset.cardinality())
+    if cardinality in (tf.data.INFINITE_CARDINALITY, tf.data.UNKNOWN_CARDINALITY):
+        return None
+    return cardinality
+
+
+class Trainer:
+    """Train a compiled model with `strategy.run(model.train_step)` inside `tf.function`.
+
+    The per-replica step is the model's own `train_step`, the one `fit` runs,
+    so both paths train identically. Losses inside the step are averaged over
+    the global batch (`tf.nn.compute_average_loss`) and the optimizers sum the
+    replicas' gradients, so one step on N replicas equals one step on one
+    replica with the same global batch. Metrics come back as the mean over
+    replicas.
+
+    Checkpoints (`tf.train.CheckpointManager`) hold the model, every optimizer
+    and the step counter. The models draw their training noise from stateless
+    RNG keyed by the optimizer's step, so the checkpoint is the RNG state too:
+    `fit(..., resume=True)` restores the latest one, skips the batches already
+    seen and continues exactly where the run stopped.
+
+    Args:
+        model: a compiled model (create and compile it in `strategy.scope()`).
+        strategy: a `tf.distribute.Strategy`, or None for the model's own.
+        checkpoint_dir: str or None. Where checkpoints go; None disables them.
+        checkpoint_every: int or None. Also save every N steps (besides each
+            epoch's end). Defaults to None.
+        max_to_keep: int. Checkpoints kept. Defaults to 3.
+        callbacks: Keras callbacks; their epoch and train hooks are called.
+        use_tf_function: bool. False runs the step eagerly, for debugging.
+        verbose: int. 1 shows a progress bar, 0 is silent. Defaults to 1.
+
+    Example:
+    >>> strategy = get_strategy("mirrored")
+    >>> with strategy.scope():
+    ...     model = create_model("dcgan", image_size=32)
+    ...     compile_for_training(model)
+    >>> Trainer(model, strategy, checkpoint_dir="runs/ckpt").fit(ds, epochs=5)
+    """
+
+    def __init__(
+        self,
+        model,
+        strategy=None,
+        checkpoint_dir=None,
+        checkpoint_every=None,
+        max_to_keep=3,
+        callbacks=(),
+        use_tf_function=True,
+        verbose=1,
+    ):
+        if not getattr(model, "compiled", False):
+            raise ValueError("Trainer: compile the model first (see compile_for_training)")
+        self.model = model
+        self.strategy = strategy or model.distribute_strategy
+        if model.distribute_strategy is not self.strategy:
+            raise ValueError("Trainer: the model was not created in this strategy's scope()")
+        if checkpoint_every is not None and checkpoint_every <= 0:
+            raise ValueError(f"Trainer: checkpoint_every must be positive, got {checkpoint_every}")
+        self.callbacks = list(callbacks)
+        self.verbose = verbose
+        self.checkpoint_every = checkpoint_every
+        with self.strategy.scope():
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="trainer_step")
+        self.checkpoint = tf.train.Checkpoint(model=model, step=self.step, **model_optimizers(model))
+        self.manager = None
+        self._saved_step = None
+        if checkpoint_dir:
+            self.manager = tf.train.CheckpointManager(
+                self.checkpoint, checkpoint_dir, max_to_keep=max_to_keep, step_counter=self.step
+            )
+        self._step_fn = self._make_step_fn(use_tf_function)
+
+    def _make_step_fn(self, use_tf_function):
+        strategy, model = self.strategy, self.model
+
+        def step_fn(batch):
+            per_replica = strategy.run(model.train_step, args=(batch,))
+            return {
+                name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                for name, value in per_replica.items()
+            }
+
+        return tf.function(step_fn) if use_tf_function else step_fn
+
+    def restore(self):
+        """Restore the latest checkpoint, if any; returns its path or None."""
+        if self.manager is None or self.manager.latest_checkpoint is None:
+            return None
+        path = self.manager.latest_checkpoint
+        self.checkpoint.restore(path).assert_existing_objects_matched()
+        return path
+
+    def save(self):
+        """Write a checkpoint now (numbered by the step); returns its path."""
+        if self.manager is None:
+            return None
+        self._saved_step = int(self.step.numpy())
+        return self.manager.save(checkpoint_number=self._saved_step)
+
+    def fit(self, dataset, epochs=1, steps_per_epoch=None, resume=False):
+        """Train for `epochs` epochs of `steps_per_epoch` steps (default: one pass).
+
+        Args:
+            dataset: a `tf.data.Dataset` of global batches.
+            epochs: int. Total epochs; a resumed run stops at the same total.
+            steps_per_epoch: int or None. Needed when the dataset is infinite
+                or of unknown length.
+            resume: bool. Restore the latest checkpoint first.
+
+        Returns:
+            dict: metric name -> list of per-epoch values, plus ``"step"``.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+            raise ValueError(f"Trainer.fit: epochs must be a positive integer, got {epochs!r}")
+        steps_per_epoch = steps_per_epoch or _finite_steps(dataset)
+        if not steps_per_epoch or steps_per_epoch <= 0:
+            raise ValueError("Trainer.fit: the dataset is empty, infinite or of unknown length; pass steps_per_epoch")
+        if resume:
+            restored = self.restore()
+            self._saved_step = int(self.step.numpy())
+            if restored and self.verbose:
+                print(f"Resumed from {restored} at step {int(self.step.numpy())}")
+        start = int(self.step.numpy())
+        total = epochs * steps_per_epoch
+        history = {"step": []}
+        callbacks = self.callbacks
+        for cb in callbacks:
+            cb.set_model(self.model)
+            cb.on_train_begin()
+        if start >= total:
+            for cb in callbacks:
+                cb.on_train_end()
+            return history
+        # One iterator over the repeated data; a resumed run skips what was seen.
+        stream = dataset.repeat().skip(start) if start else dataset.repeat()
+        iterator = iter(self.strategy.experimental_distribute_dataset(stream))
+        logs = {}
+        for epoch in range(start // steps_per_epoch, epochs):
+            for m in self.model.metrics:
+                m.reset_state()
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch)
+            first = start - epoch * steps_per_epoch if epoch == start // steps_per_epoch else 0
+            bar = keras.utils.Progbar(steps_per_epoch, verbose=self.verbose) if self.verbose else None
+            if bar is not None:
+                print(f"Epoch {epoch + 1}/{epochs}")
+                bar.update(first)
+            for i in range(first, steps_per_epoch):
+                logs = self._step_fn(next(iterator))
+                self.step.assign_add(1)
+                if bar is not None:
+                    bar.update(i + 1, [(k, float(v)) for k, v in logs.items()])
+                if self.checkpoint_every and int(self.step.numpy()) % self.checkpoint_every == 0:
+                    self.save()
+            logs = {k: float(v) for k, v in logs.items()}
+            for k, v in logs.items():
+                history.setdefault(k, []).append(v)
+            history["step"].append(int(self.step.numpy()))
+            if self._saved_step != int(self.step.numpy()):
+                self.save()
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, dict(logs))
+        for cb in callbacks:
+            cb.on_train_end(dict(logs))
+        return history
+
