@@ -29,7 +29,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "train: a registered model name (see `list_models`); "
                     "sample: a .keras file or a `ktg train` output directory.")
 flags.DEFINE_string("dataset", "digits", "Dataset spec: digits, faces, digits_m, digits:0-4, "
-                    "tfds:NAME[:SPLIT], a folder of images, or a .npy/.npz file.")
+                    "tfds:NAME[:SPLIT], a folder of images, or a .npy/.npz file; for text "
+                    "models a corpus: pydocs, pylicense, a .txt file or tfds:NAME.")
 flags.DEFINE_string("out", None, "train: output directory; sample: output PNG path.")
 flags.DEFINE_integer("epochs", 5, "Training epochs (total, also when resuming).")
 flags.DEFINE_integer("batch_size", 64, "Global batch size.")
@@ -49,6 +50,11 @@ flags.DEFINE_integer("checkpoint_every", None, "Also checkpoint every N steps.")
 flags.DEFINE_integer("n", 64, "sample: number of images.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_integer("verbose", 1, "0: quiet; 1: progress bar.")
+flags.DEFINE_integer("seq_len", 64, "Text models: characters per training window.")
+flags.DEFINE_integer("vocab_size", None, "Text models: keep the most frequent characters (with the unknown token).")
+flags.DEFINE_string("prompt", "The ", "Text models: the text to continue.")
+flags.DEFINE_integer("length", 400, "Text models: characters to generate.")
+flags.DEFINE_float("temperature", 0.8, "Text models: sampling temperature (0: most likely).")
 
 
 class UsageError(ValueError):
@@ -80,9 +86,11 @@ def cmd_train():
     import time
 
     import keras
+    import numpy as np
+    import tensorflow as tf
 
-    from keras_transfer_gan.data import load_dataset
-    from keras_transfer_gan.registry import create_model
+    from keras_transfer_gan.data import Vocabulary, load_dataset, load_text, text_dataset
+    from keras_transfer_gan.registry import create_model, get_entry
     from keras_transfer_gan.training import (
         SampleGrid,
         TensorBoardLogger,
@@ -99,20 +107,39 @@ def cmd_train():
         _positive(name, getattr(FLAGS, name))
     out = FLAGS.out
     keras.utils.set_random_seed(FLAGS.seed)
+    entry = get_entry(FLAGS.model)
     strategy = get_strategy(FLAGS.strategy)
-    dataset = load_dataset(
-        FLAGS.dataset, image_size=FLAGS.image_size, channels=FLAGS.channels,
-        batch_size=FLAGS.batch_size, limit=FLAGS.limit, seed=FLAGS.seed,
-        drop_remainder=True, data_dir=FLAGS.data_dir,
-    )
-    channels = int(dataset.element_spec.shape[-1])
-    overrides = dict(image_size=FLAGS.image_size, channels=channels, seed=FLAGS.seed)
+    overrides = dict(seed=FLAGS.seed)
+    conditions = None
+    if entry.inputs == "text":
+        text = load_text(FLAGS.dataset, data_dir=FLAGS.data_dir)
+        vocabulary = Vocabulary.from_text(text, max_size=FLAGS.vocab_size)
+        dataset = text_dataset(text, vocabulary, seq_len=FLAGS.seq_len, batch_size=FLAGS.batch_size, seed=FLAGS.seed)
+        overrides["vocabulary"] = vocabulary
+    else:
+        labelled = entry.inputs == "labelled_images"
+        dataset = load_dataset(
+            FLAGS.dataset, image_size=FLAGS.image_size, channels=FLAGS.channels,
+            batch_size=FLAGS.batch_size, limit=FLAGS.limit, seed=FLAGS.seed, labels=labelled,
+            drop_remainder=True, data_dir=FLAGS.data_dir,
+        )
+        image_spec = dataset.element_spec[0] if labelled else dataset.element_spec
+        overrides.update(image_size=FLAGS.image_size, channels=int(image_spec.shape[-1]))
+        if labelled:
+            overrides["num_classes"] = int(dataset.reduce(tf.constant(1), lambda m, b: tf.maximum(
+                m, tf.reduce_max(b[1]) + 1)))
+        if entry.inputs == "conditioning_images":
+            conditions = np.concatenate([b.numpy() for b in dataset.take(-(-64 // FLAGS.batch_size))])[:64]
     overrides.update(_parse_model_args(FLAGS.model_args))
     with strategy.scope():
-        model = create_model(FLAGS.model, tiny=FLAGS.tiny, **overrides)
+        model = create_model(
+            FLAGS.model, tiny=FLAGS.tiny, replicas=strategy.num_replicas_in_sync, **overrides
+        )
         compile_for_training(model, strategy, learning_rate=FLAGS.lr, beta_1=FLAGS.beta1)
     os.makedirs(out, exist_ok=True)
-    callbacks = [SampleGrid(out, n=64, seed=FLAGS.seed), TensorBoardLogger(os.path.join(out, "tensorboard"))]
+    callbacks = [TensorBoardLogger(os.path.join(out, "tensorboard"), conditions=conditions)]
+    if entry.inputs != "text":
+        callbacks.append(SampleGrid(out, n=64, seed=FLAGS.seed, conditions=conditions))
     start = time.perf_counter()
     if FLAGS.loop == "fit":
         if FLAGS.resume:
@@ -138,7 +165,12 @@ def cmd_train():
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=2, default=str)
     print(f"model:   {model_path}")
-    print(f"samples: {os.path.join(out, 'samples.png')}")
+    if entry.inputs == "text":
+        with open(os.path.join(out, "samples.txt"), "w", encoding="utf-8") as f:
+            f.write(model.generate(FLAGS.prompt, length=FLAGS.length, temperature=FLAGS.temperature, seed=FLAGS.seed))
+        print(f"samples: {os.path.join(out, 'samples.txt')}")
+    else:
+        print(f"samples: {os.path.join(out, 'samples.png')}")
     print(f"metrics: {os.path.join(out, 'metrics.json')}")
     return 0
 
@@ -160,17 +192,30 @@ def load_model_file(path):
 
 
 def cmd_sample():
+    from keras_transfer_gan.data import load_images
     from keras_transfer_gan.utils.images import save_grid
 
     if not FLAGS.model:
         raise UsageError("--model is required (a .keras file or a training directory)")
     if not FLAGS.out:
-        raise UsageError("--out is required (a PNG path)")
+        raise UsageError("--out is required (a PNG path, or a text file for text models)")
     _positive("n", FLAGS.n)
     model = load_model_file(FLAGS.model)
+    if hasattr(model, "vocabulary"):
+        text = model.generate(FLAGS.prompt, length=FLAGS.length, temperature=FLAGS.temperature, seed=FLAGS.seed)
+        with open(FLAGS.out, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"samples: {FLAGS.out}")
+        return 0
     if not hasattr(model, "generate"):
         raise UsageError(f"--model: {type(model).__name__} cannot generate images")
-    path = save_grid(model.generate(FLAGS.n, seed=FLAGS.seed), FLAGS.out)
+    if hasattr(model, "backbone"):  # generates from conditioning images
+        images, _ = load_images(FLAGS.dataset, image_size=model.image_size, channels=model.channels,
+                                limit=FLAGS.n, seed=FLAGS.seed, data_dir=FLAGS.data_dir)
+        samples = model.generate(images, seed=FLAGS.seed)
+    else:
+        samples = model.generate(FLAGS.n, seed=FLAGS.seed)
+    path = save_grid(samples, FLAGS.out)
     print(f"samples: {path}")
     return 0
 
@@ -191,9 +236,17 @@ def main(argv):
         return 2
 
 
+def _parse_flags(argv):
+    try:
+        return FLAGS(argv)
+    except flags.Error as exc:
+        print(f"ktg: error: {exc}".splitlines()[0], file=sys.stderr)
+        sys.exit(2)
+
+
 def run():
     """Console-script entry point."""
-    app.run(main)
+    app.run(main, flags_parser=_parse_flags)
 
 
 if __name__ == "__main__":

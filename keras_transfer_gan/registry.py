@@ -15,21 +15,41 @@ _REGISTRY = {}
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """A registered architecture: its builder, a description and a tiny test config."""
+    """A registered architecture.
+
+    Attributes:
+        name: the registry name.
+        builder: `builder(**overrides) -> keras.Model`.
+        description: one line for `list_models` tables.
+        tiny: constructor arguments of a tiny test configuration.
+        distributed: constructor arguments to use when training on more than
+            one replica (e.g. synchronised batch norm).
+        inputs: what it trains on: ``"images"``, ``"labelled_images"``,
+            ``"conditioning_images"`` (generates from images) or ``"text"``.
+    """
 
     name: str
     builder: callable
     description: str = ""
     tiny: dict = dataclasses.field(default_factory=dict)
+    distributed: dict = dataclasses.field(default_factory=dict)
+    inputs: str = "images"
 
 
-def register_model(name, description="", tiny=None):
+INPUT_KINDS = ("images", "labelled_images", "conditioning_images", "text")
+
+
+def register_model(name, description="", tiny=None, distributed=None, inputs="images"):
     """Decorator: register `builder(**overrides) -> keras.Model` under `name`."""
 
     def wrap(builder):
         if name in _REGISTRY and _REGISTRY[name].builder.__module__ != builder.__module__:
             raise ValueError(f"register_model: {name!r} is already registered")
-        _REGISTRY[name] = ModelEntry(name, builder, description, dict(tiny or {}))
+        if inputs not in INPUT_KINDS:
+            raise ValueError(f"register_model: inputs must be one of {INPUT_KINDS}, got {inputs!r}")
+        _REGISTRY[name] = ModelEntry(
+            name, builder, description, dict(tiny or {}), dict(distributed or {}), inputs
+        )
         return builder
 
     return wrap
@@ -53,16 +73,20 @@ def list_models():
     return sorted(_REGISTRY)
 
 
-def create_model(name, tiny=False, **overrides):
+def create_model(name, tiny=False, replicas=1, **overrides):
     """Build a registered model.
 
     Args:
         name: str. A name from `list_models()`.
         tiny: bool. Start from the architecture's tiny test configuration.
+        replicas: int. Replicas it will train on; above 1, the entry's
+            `distributed` defaults apply (overrides still win).
         **overrides: constructor arguments.
     """
     entry = get_entry(name)
     config = dict(entry.tiny) if tiny else {}
+    if replicas > 1:
+        config.update(entry.distributed)
     config.update(overrides)
     try:
         return entry.builder(**config)

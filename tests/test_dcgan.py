@@ -97,3 +97,9 @@ def test_unknown_adversarial_loss():
     model = create_model("dcgan", tiny=True)
     with pytest.raises(ValueError, match="unknown adversarial loss 'bogus'"):
         compile_for_training(model, loss="bogus")
+
+
+def test_distributed_defaults_apply_above_one_replica():
+    assert create_model("dcgan", tiny=True, replicas=2).sync_batchnorm is True
+    assert create_model("dcgan", tiny=True).sync_batchnorm is False
+    assert create_model("dcgan", tiny=True, replicas=2, sync_batchnorm=False).sync_batchnorm is False

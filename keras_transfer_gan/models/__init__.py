@@ -1,6 +1,11 @@
 """The zoo's architectures. Importing this package registers them."""
 
+from keras_transfer_gan.models.conditional_gan import ConditionalGAN
 from keras_transfer_gan.models.dcgan import DCGAN
+from keras_transfer_gan.models.feature_backbone_generator import FeatureBackboneGenerator
 from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.models.lstm_text_generator import LSTMTextGenerator
+from keras_transfer_gan.models.vae import VAE
+from keras_transfer_gan.models.wgan_gp import WGANGP
 
-__all__ = ["DCGAN", "GAN"]
+__all__ = ["ConditionalGAN", "DCGAN", "FeatureBackboneGenerator", "GAN", "LSTMTextGenerator", "VAE", "WGANGP"]

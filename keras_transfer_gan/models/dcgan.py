@@ -17,14 +17,19 @@ def _batch_norm(name, synchronized):
 
 
 def build_dcgan_generator(latent_dim, image_size, channels, filters, sync_batchnorm=False, name="generator"):
-    """z (latent_dim,) -> Dense 4x4 -> [ConvTranspose stride 2 + BN + ReLU]* -> tanh image.
+    """z (latent_dim,) -> `build_dcgan_decoder` -> image; a functional model named `name`."""
+    z = keras.Input((latent_dim,), name="z")
+    return keras.Model(z, build_dcgan_decoder(z, image_size, channels, filters, sync_batchnorm), name=name)
+
+
+def build_dcgan_decoder(x, image_size, channels, filters, sync_batchnorm=False):
+    """vector -> Dense 4x4 -> [ConvTranspose stride 2 + BN + ReLU]* -> tanh image tensor.
 
     Layer names: ``g_project``, ``g_up{i}_deconv`` / ``_bn`` / ``_relu``, ``g_out_deconv``.
     """
     n_up = int(math.log2(image_size // 4))
     top = filters * 2 ** (n_up - 1)
-    z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Dense(4 * 4 * top, use_bias=False, kernel_initializer=_init(), name="g_project")(z)
+    x = keras.layers.Dense(4 * 4 * top, use_bias=False, kernel_initializer=_init(), name="g_project")(x)
     x = _batch_norm("g_project_bn", sync_batchnorm)(x)
     x = keras.layers.ReLU(name="g_project_relu")(x)
     x = keras.layers.Reshape((4, 4, top), name="g_reshape")(x)
@@ -38,22 +43,25 @@ def build_dcgan_generator(latent_dim, image_size, channels, filters, sync_batchn
     x = keras.layers.Conv2DTranspose(
         channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="g_out_deconv"
     )(x)
-    images = keras.layers.Activation("tanh", dtype="float32", name="g_out_tanh")(x)
-    return keras.Model(z, images, name=name)
+    return keras.layers.Activation("tanh", dtype="float32", name="g_out_tanh")(x)
 
 
-def build_dcgan_discriminator(
-    image_size, channels, filters, spectral_norm=False, sync_batchnorm=False, name="discriminator"
-):
-    """image -> [Conv stride 2 (+ BN) + LeakyReLU] per block -> Flatten -> Dense(1) logit.
+def _d_norm(kind, name, synchronized):
+    if kind == "batch":
+        return _batch_norm(f"{name}_bn", synchronized)
+    if kind == "layer":
+        return keras.layers.LayerNormalization(name=f"{name}_ln")
+    return None
 
-    Block i's layers are named ``d_block{i}_conv`` / ``_bn`` / ``_lrelu``;
-    `freeze` patterns and Freeze-D address them by these names. With
-    `spectral_norm`, each conv and the logit layer are wrapped in
-    `keras.layers.SpectralNormalization` and batch norm is left out.
+
+def build_dcgan_features(image, filters, n_down, spectral_norm=False, norm="batch", sync_batchnorm=False):
+    """The discriminator's convolutional body: [Conv stride 2 (+ norm) + LeakyReLU] per block, flattened.
+
+    Block i's layers are named ``d_block{i}_conv`` / ``_bn`` (or ``_ln``) /
+    ``_lrelu``; `freeze` patterns and Freeze-D address them by these names.
+    With `spectral_norm`, each conv is wrapped in `keras.layers.SpectralNormalization`
+    and no normalisation layer is added.
     """
-    n_down = int(math.log2(image_size // 4))
-    image = keras.Input((image_size, image_size, channels), name="image")
     x = image
     for i in range(1, n_down + 1):
         conv = keras.layers.Conv2D(
@@ -63,10 +71,25 @@ def build_dcgan_discriminator(
         if spectral_norm:
             conv = keras.layers.SpectralNormalization(conv, name=f"d_block{i}_sn")
         x = conv(x)
-        if i > 1 and not spectral_norm:
-            x = _batch_norm(f"d_block{i}_bn", sync_batchnorm)(x)
+        layer = None if (i == 1 or spectral_norm) else _d_norm(norm, f"d_block{i}", sync_batchnorm)
+        if layer is not None:
+            x = layer(x)
         x = keras.layers.LeakyReLU(0.2, name=f"d_block{i}_lrelu")(x)
-    x = keras.layers.Flatten(name="d_flatten")(x)
+    return keras.layers.Flatten(name="d_flatten")(x)
+
+
+def build_dcgan_discriminator(
+    image_size, channels, filters, spectral_norm=False, sync_batchnorm=False, norm="batch",
+    name="discriminator",
+):
+    """image -> `build_dcgan_features` -> Dense(1) logit (``d_logits``).
+
+    `norm` is ``"batch"``, ``"layer"`` (for gradient penalties, which batch
+    statistics would break) or ``"none"``.
+    """
+    n_down = int(math.log2(image_size // 4))
+    image = keras.Input((image_size, image_size, channels), name="image")
+    x = build_dcgan_features(image, filters, n_down, spectral_norm, norm, sync_batchnorm)
     dense = keras.layers.Dense(1, kernel_initializer=_init(), name="d_logits")
     if spectral_norm:
         dense = keras.layers.SpectralNormalization(dense, name="d_logits_sn")
@@ -141,6 +164,9 @@ class DCGAN(GAN):
     "dcgan",
     description="DCGAN: transposed-conv generator, strided-conv discriminator (16/32/64 px)",
     tiny=dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8),
+    # Batch-norm moving averages are not all-reduced like gradients; global
+    # batch statistics keep them identical on every replica and worker.
+    distributed=dict(sync_batchnorm=True),
 )
 def dcgan(**kwargs):
     return DCGAN(**kwargs)

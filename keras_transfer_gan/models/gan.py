@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.losses import get_adversarial_loss
+from keras_transfer_gan.models.ema import make_ema_copy, update_ema
 
 
 def replica_slice(batch_size, make_global):
@@ -25,6 +26,13 @@ def replica_slice(batch_size, make_global):
     return full[rid * batch_size : (rid + 1) * batch_size]
 
 
+def unpack_batch(data):
+    """``(inputs, labels or None)`` from a batch given as ``x``, ``(x,)`` or ``(x, y)``."""
+    if isinstance(data, (tuple, list)):
+        return data[0], (data[1] if len(data) > 1 else None)
+    return data, None
+
+
 class GAN(keras.Model):
     """Base class for generator/discriminator models trained adversarially.
 
@@ -32,6 +40,11 @@ class GAN(keras.Model):
     `build_discriminator`; this class wires them, trains them with
     `train_step` (so `fit` works, and the same step runs per replica under
     any `tf.distribute` strategy through `Trainer`), and samples with `generate`.
+
+    Subclasses change the method through small hooks rather than rewriting
+    the step: `d_steps` (critic steps per generator step), `d_penalty` and
+    `g_penalty` (extra per-example loss terms with their logged values),
+    `generator_inputs` and `discriminator_outputs` (conditioning).
 
     Noise is drawn with stateless RNG keyed by ``(seed, step, stream)`` where
     ``step`` is the generator optimizer's iteration count, so a run restored
@@ -41,6 +54,9 @@ class GAN(keras.Model):
         latent_dim: int. Size of the generator's input noise.
         image_size: int. Output height and width: 16, 32 or 64.
         channels: int. 1 (gray) or 3 (RGB).
+        ema_decay: float or None. Keep an exponential moving average of the
+            generator's weights (`generator_ema`), used for sampling and
+            export. Defaults to None (off).
         seed: int. Seeds the training noise. Defaults to 0.
         **kwargs: passed to `keras.Model` (e.g. `name`).
     """
@@ -48,26 +64,34 @@ class GAN(keras.Model):
     #: Optimizer defaults the trainers use for this family (models never build optimizers).
     optimizer_defaults = {"learning_rate": 2e-4, "beta_1": 0.5}
     SUPPORTED_SIZES = (16, 32, 64)
+    #: Adversarial loss used when `compile` is given none.
+    default_loss = "non_saturating"
+    #: Names of extra logged values (besides d_loss and g_loss) the hooks return.
+    extra_metrics = ()
 
-    def __init__(self, latent_dim=100, image_size=32, channels=1, seed=0, **kwargs):
+    def __init__(self, latent_dim=100, image_size=32, channels=1, ema_decay=None, seed=0, **kwargs):
         super().__init__(**kwargs)
+        name = type(self).__name__
         if image_size not in self.SUPPORTED_SIZES:
-            raise ValueError(
-                f"{type(self).__name__}: image_size must be one of {self.SUPPORTED_SIZES}, got {image_size!r}"
-            )
+            raise ValueError(f"{name}: image_size must be one of {self.SUPPORTED_SIZES}, got {image_size!r}")
         if channels not in (1, 3):
-            raise ValueError(f"{type(self).__name__}: channels must be 1 or 3, got {channels!r}")
+            raise ValueError(f"{name}: channels must be 1 or 3, got {channels!r}")
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim <= 0:
-            raise ValueError(f"{type(self).__name__}: latent_dim must be a positive integer, got {latent_dim!r}")
+            raise ValueError(f"{name}: latent_dim must be a positive integer, got {latent_dim!r}")
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"{name}: ema_decay must be in (0, 1), got {ema_decay!r}")
         self.latent_dim = latent_dim
         self.image_size = image_size
         self.channels = channels
+        self.ema_decay = ema_decay
         self.seed = int(seed)
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.loss_name = "non_saturating"
+        self.generator_ema = make_ema_copy(self.generator) if ema_decay is not None else None
+        self.trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", *self.extra_metrics)
+        }
+        self.loss_name = self.default_loss
         self.built = True
 
     # ----------------------------------------------------------------- wiring
@@ -81,8 +105,13 @@ class GAN(keras.Model):
     def image_shape(self):
         return (self.image_size, self.image_size, self.channels)
 
+    @property
+    def sampler(self):
+        """The generator used for sampling and export: the EMA copy when on."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
     def call(self, z, training=False):
-        return self.generator(z, training=training)
+        return self.sampler(z, training=training)
 
     def get_config(self):
         config = super().get_config()
@@ -90,12 +119,13 @@ class GAN(keras.Model):
             latent_dim=self.latent_dim,
             image_size=self.image_size,
             channels=self.channels,
+            ema_decay=self.ema_decay,
             seed=self.seed,
         )
         return config
 
     # --------------------------------------------------------------- compile
-    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", **kwargs):
+    def compile(self, d_optimizer, g_optimizer, loss=None, **kwargs):
         """Attach one optimizer per sub-model and the adversarial loss.
 
         Both optimizers are built here on the sub-models' trainable weights, so
@@ -104,9 +134,12 @@ class GAN(keras.Model):
         Args:
             d_optimizer: a `keras.optimizers.Optimizer` (or identifier) for D.
             g_optimizer: a `keras.optimizers.Optimizer` (or identifier) for G.
-            loss: str. ``"non_saturating"``, ``"hinge"`` or ``"wasserstein"``.
+            loss: str. ``"non_saturating"``, ``"hinge"`` or ``"wasserstein"``;
+                None for the model's `default_loss`.
+            **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
         super().compile(**kwargs)
+        loss = loss or self.default_loss
         self.d_optimizer = keras.optimizers.get(d_optimizer)
         self.g_optimizer = keras.optimizers.get(g_optimizer)
         if self.d_optimizer is self.g_optimizer:
@@ -129,12 +162,12 @@ class GAN(keras.Model):
         self.compile(
             d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
             g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
-            loss=config.get("loss", "non_saturating"),
+            loss=config.get("loss"),
         )
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
+        return list(self.trackers.values())
 
     # ------------------------------------------------------------------ noise
     @property
@@ -145,57 +178,103 @@ class GAN(keras.Model):
     def sample_noise(self, batch_size, stream=0):
         """This replica's slice of the global noise for the current step and `stream`."""
         seed = tf.stack(
-            [tf.constant(self.seed, tf.int64), tf.cast(self.step, tf.int64) * 16 + stream]
+            [tf.constant(self.seed, tf.int64), tf.cast(self.step, tf.int64) * 64 + stream]
         )
         return replica_slice(
             batch_size,
             lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed),
         )
 
-    # ------------------------------------------------------------- training
-    @staticmethod
-    def unpack(data):
-        """Images from a batch given as ``x``, ``(x,)`` or ``(x, y)``."""
-        if isinstance(data, (tuple, list)):
-            return data[0]
-        return data
+    # ----------------------------------------------------------------- hooks
+    #: Discriminator (critic) updates per generator update.
+    d_steps = 1
 
-    def discriminator_step(self, real):
-        """One update of D; returns the per-replica mean loss."""
-        batch = tf.shape(real)[0]
-        z = self.sample_noise(batch, stream=0)
+    #: Weight of the adversarial term in G's loss (a subclass may mix in others).
+    adv_weight = 1.0
+
+    def generator_inputs(self, z, labels, real):
+        """What the generator is called on (conditional models add labels or real images)."""
+        return z
+
+    def discriminator_outputs(self, images, labels, training):
+        """``(adversarial_logits, auxiliary)``; auxiliary is None unless a subclass adds a head."""
+        return self.discriminator(images, training=training), None
+
+    def d_penalty(self, real, fake, labels, real_aux, fake_aux):
+        """Extra per-example D loss and the values to log; none by default."""
+        return None, {}
+
+    def g_penalty(self, fake, real, labels, fake_aux):
+        """Extra per-example G loss and the values to log; none by default."""
+        return None, {}
+
+    # ------------------------------------------------------------- training
+    def discriminator_step(self, real, labels, stream=0):
+        """One update of D; returns the per-replica values to log."""
+        z = self.sample_noise(tf.shape(real)[0], stream=stream)
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            fake = self.generator(self.generator_inputs(z, labels, real), training=True)
+            real_logits, real_aux = self.discriminator_outputs(real, labels, True)
+            fake_logits, fake_aux = self.discriminator_outputs(fake, labels, True)
             per_example = self.d_loss_fn(real_logits, fake_logits)
-            loss = tf.nn.compute_average_loss(per_example)
+            extra, logs = self.d_penalty(real, fake, labels, real_aux, fake_aux)
+            total = per_example if extra is None else per_example + extra
+            loss = tf.nn.compute_average_loss(total)
         weights = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
-        return tf.reduce_mean(per_example)
+        return {"d_loss": tf.reduce_mean(total), **logs}
 
-    def generator_step(self, batch):
-        """One update of G; returns the per-replica mean loss."""
-        z = self.sample_noise(batch, stream=1)
+    def generator_step(self, real, labels):
+        """One update of G; returns the per-replica values to log."""
+        z = self.sample_noise(tf.shape(real)[0], stream=32)
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
-            per_example = self.g_loss_fn(self.discriminator(fake, training=True))
-            loss = tf.nn.compute_average_loss(per_example)
+            fake = self.generator(self.generator_inputs(z, labels, real), training=True)
+            fake_logits, fake_aux = self.discriminator_outputs(fake, labels, True)
+            per_example = self.adv_weight * self.g_loss_fn(fake_logits)
+            extra, logs = self.g_penalty(fake, real, labels, fake_aux)
+            total = per_example if extra is None else per_example + extra
+            loss = tf.nn.compute_average_loss(total)
         weights = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
-        return tf.reduce_mean(per_example)
+        return {"g_loss": tf.reduce_mean(total), **logs}
 
     def train_step(self, data):
-        real = tf.cast(self.unpack(data), self.compute_dtype)
-        d_loss = self.discriminator_step(real)
-        g_loss = self.generator_step(tf.shape(real)[0])
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
+        real, labels = unpack_batch(data)
+        real = tf.cast(real, self.compute_dtype)
+        logs = {}
+        for k in range(self.d_steps):
+            logs = self.discriminator_step(real, labels, stream=k)
+        logs.update(self.generator_step(real, labels))
+        if self.generator_ema is not None:
+            update_ema(self.generator_ema, self.generator, self.ema_decay)
+        for name, value in logs.items():
+            self.trackers[name].update_state(value)
         return {m.name: m.result() for m in self.metrics}
 
     # ------------------------------------------------------------- sampling
+    def _noise(self, n_or_z, seed):
+        if isinstance(n_or_z, (int, np.integer)):
+            if n_or_z <= 0:
+                raise ValueError(f"generate: n must be positive, got {n_or_z}")
+            seed = self.seed if seed is None else int(seed)
+            return tf.random.stateless_normal([int(n_or_z), self.latent_dim], seed=[seed, 7919])
+        z = tf.convert_to_tensor(n_or_z, tf.float32)
+        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"generate: z must be shaped (n, {self.latent_dim}), got {tuple(z.shape)}")
+        return z
+
+    def _run_sampler(self, inputs, batch_size):
+        n = int(tf.shape(tf.nest.flatten(inputs)[0])[0])
+        outputs = [
+            keras.ops.convert_to_numpy(
+                self.sampler(tf.nest.map_structure(lambda t: t[i : i + batch_size], inputs), training=False)
+            )
+            for i in range(0, n, batch_size)
+        ]
+        return np.concatenate(outputs).astype(np.float32)
+
     def generate(self, n_or_z, seed=None, batch_size=256):
-        """Sample images in [-1, 1] as a numpy array.
+        """Sample images in [-1, 1] as a numpy array (from the EMA generator when on).
 
         Args:
             n_or_z: int (number of samples, noise drawn from `seed`) or an
@@ -204,19 +283,4 @@ class GAN(keras.Model):
                 None uses the model's `seed`.
             batch_size: int. Generator batch size. Defaults to 256.
         """
-        if isinstance(n_or_z, (int, np.integer)):
-            if n_or_z <= 0:
-                raise ValueError(f"generate: n must be positive, got {n_or_z}")
-            seed = self.seed if seed is None else int(seed)
-            z = tf.random.stateless_normal([int(n_or_z), self.latent_dim], seed=[seed, 7919])
-        else:
-            z = tf.convert_to_tensor(n_or_z, tf.float32)
-            if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
-                raise ValueError(
-                    f"generate: z must be shaped (n, {self.latent_dim}), got {tuple(z.shape)}"
-                )
-        outputs = [
-            keras.ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
-            for i in range(0, int(z.shape[0]), batch_size)
-        ]
-        return np.concatenate(outputs).astype(np.float32)
+        return self._run_sampler(self._noise(n_or_z, seed), batch_size)

@@ -8,6 +8,14 @@ import numpy as np
 from keras_transfer_gan.utils.images import save_grid
 
 
+def sample_images(model, n, seed=0, conditions=None):
+    """`n` samples from fixed noise (or one per conditioning image), as numpy in [-1, 1]."""
+    if conditions is not None:
+        return model.generate(np.asarray(conditions)[:n], seed=seed)
+    z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
+    return model.generate(z)
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Write ``samples_epochNNN.png`` (and ``samples.png``, the latest) to `out_dir`.
 
@@ -18,17 +26,19 @@ class SampleGrid(keras.callbacks.Callback):
         out_dir: str. Where the PNG files go.
         n: int. Number of samples. Defaults to 64.
         seed: int. Seed for the fixed noise. Defaults to 0.
-        every: int. Write every `every` epochs (and always after the last). Defaults to 1.
+        every: int. Write every `every` epochs. Defaults to 1.
+        conditions: images or None. For models that generate from images
+            (`FeatureBackboneGenerator`): one sample per conditioning image.
     """
 
-    def __init__(self, out_dir, n=64, seed=0, every=1):
+    def __init__(self, out_dir, n=64, seed=0, every=1, conditions=None):
         super().__init__()
         self.out_dir, self.n, self.seed, self.every = out_dir, n, seed, max(1, int(every))
+        self.conditions = conditions
         self.paths = []
 
     def write(self, name):
-        z = np.random.default_rng(self.seed).standard_normal((self.n, self.model.latent_dim)).astype(np.float32)
-        images = self.model.generate(z)
+        images = sample_images(self.model, self.n, self.seed, self.conditions)
         path = save_grid(images, os.path.join(self.out_dir, name))
         save_grid(images, os.path.join(self.out_dir, "samples.png"))
         self.paths.append(path)

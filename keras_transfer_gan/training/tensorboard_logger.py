@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_transfer_gan.training.sample_grid import sample_images
 from keras_transfer_gan.utils.images import make_grid
 
 
@@ -17,11 +18,13 @@ class TensorBoardLogger(keras.callbacks.Callback):
         log_dir: str. The summary directory (``tensorboard --logdir``).
         n_images: int. Samples in the logged grid; 0 logs scalars only. Defaults to 16.
         seed: int. Seed for the fixed noise. Defaults to 0.
+        conditions: images or None, as for `SampleGrid`.
     """
 
-    def __init__(self, log_dir, n_images=16, seed=0):
+    def __init__(self, log_dir, n_images=16, seed=0, conditions=None):
         super().__init__()
         self.log_dir, self.n_images, self.seed = log_dir, n_images, seed
+        self.conditions = conditions
         self._writer = None
 
     def on_train_begin(self, logs=None):
@@ -33,11 +36,8 @@ class TensorBoardLogger(keras.callbacks.Callback):
         with self._writer.as_default(step=epoch + 1):
             for name, value in (logs or {}).items():
                 tf.summary.scalar(name, float(np.mean(value)))
-            if self.n_images and hasattr(self.model, "generate"):
-                z = np.random.default_rng(self.seed).standard_normal(
-                    (self.n_images, self.model.latent_dim)
-                ).astype(np.float32)
-                grid = make_grid(self.model.generate(z))
+            if self.n_images and hasattr(self.model, "latent_dim"):
+                grid = make_grid(sample_images(self.model, self.n_images, self.seed, self.conditions))
                 tf.summary.image("samples", grid[None])
         self._writer.flush()
 

@@ -82,10 +82,12 @@ class Trainer:
         self._step_fn = self._make_step_fn(use_tf_function)
 
     def _make_step_fn(self, use_tf_function):
-        strategy, model = self.strategy, self.model
+        strategy, model, step = self.strategy, self.model, self.step
 
-        def step_fn(batch):
-            per_replica = strategy.run(model.train_step, args=(batch,))
+        def step_fn(iterator):
+            # Taking the batch inside the function keeps input off the Python path.
+            per_replica = strategy.run(model.train_step, args=(next(iterator),))
+            step.assign_add(1)
             return {
                 name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
                 for name, value in per_replica.items()
@@ -113,7 +115,8 @@ class Trainer:
 
         Args:
             dataset: a `tf.data.Dataset` of global batches.
-            epochs: int. Total epochs; a resumed run stops at the same total.
+            epochs: int. Epochs to train; with `resume`, the total the run
+                stops at, counting the epochs done before the checkpoint.
             steps_per_epoch: int or None. Needed when the dataset is infinite
                 or of unknown length.
             resume: bool. Restore the latest checkpoint first.
@@ -126,12 +129,15 @@ class Trainer:
         steps_per_epoch = steps_per_epoch or _finite_steps(dataset)
         if not steps_per_epoch or steps_per_epoch <= 0:
             raise ValueError("Trainer.fit: the dataset is empty, infinite or of unknown length; pass steps_per_epoch")
+        base = 0
         if resume:
             restored = self.restore()
             self._saved_step = int(self.step.numpy())
             if restored and self.verbose:
-                print(f"Resumed from {restored} at step {int(self.step.numpy())}")
-        start = int(self.step.numpy())
+                print(f"Resumed from {restored} at step {self._saved_step}")
+        else:
+            base = int(self.step.numpy())  # a plain call trains `epochs` more epochs
+        start = int(self.step.numpy()) - base
         total = epochs * steps_per_epoch
         history = {"step": []}
         callbacks = self.callbacks
@@ -157,8 +163,7 @@ class Trainer:
                 print(f"Epoch {epoch + 1}/{epochs}")
                 bar.update(first)
             for i in range(first, steps_per_epoch):
-                logs = self._step_fn(next(iterator))
-                self.step.assign_add(1)
+                logs = self._step_fn(iterator)
                 if bar is not None:
                     bar.update(i + 1, [(k, float(v)) for k, v in logs.items()])
                 if self.checkpoint_every and int(self.step.numpy()) % self.checkpoint_every == 0:

@@ -1,0 +1,223 @@
+"""Class-conditional GAN: ACGAN (auxiliary classifier) or projection discriminator."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer_gan.models.dcgan import _init, build_dcgan_decoder, build_dcgan_features
+from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.registry import register_model
+
+MODES = ("acgan", "projection")
+
+
+@keras.saving.register_keras_serializable(package="keras_transfer_gan")
+class ConditionalGAN(GAN):
+    """A GAN whose generator and discriminator see the class label.
+
+    The generator concatenates the noise with a learned label embedding
+    (``g_label_embedding``) before the DCGAN decoder. The discriminator is the
+    DCGAN body with either
+
+    - ``mode="acgan"`` (Odena et al., 2017): an auxiliary classifier head
+      ``d_class_logits``; D learns to classify real and fake images and G to
+      make its images classify as asked (weight `class_weight`), or
+    - ``mode="projection"`` (Miyato & Koyama, 2018): the logit gets
+      ``<embed(y), features>`` from ``d_label_projection``.
+
+    Batches are ``(images, labels)`` (``load_dataset(..., labels=True)``); the
+    fake images of a step use the real batch's labels.
+
+    Args:
+        num_classes: int. Number of classes. Defaults to 10.
+        mode: str. ``"acgan"`` or ``"projection"``. Defaults to ``"acgan"``.
+        class_weight: float. Weight of the ACGAN classification losses. Defaults to 1.
+        latent_dim, image_size, channels, g_filters, d_filters, spectral_norm,
+        sync_batchnorm, ema_decay, seed: as for `DCGAN`.
+
+    Example:
+    >>> model = ConditionalGAN(num_classes=10, latent_dim=16, image_size=16, g_filters=8, d_filters=8)
+    >>> model.generate(4, labels=[0, 1, 2, 3]).shape
+    (4, 16, 16, 1)
+    """
+
+    def __init__(
+        self,
+        num_classes=10,
+        mode="acgan",
+        class_weight=1.0,
+        latent_dim=100,
+        image_size=32,
+        channels=1,
+        g_filters=64,
+        d_filters=64,
+        spectral_norm=False,
+        sync_batchnorm=False,
+        **kwargs,
+    ):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"ConditionalGAN: num_classes must be an integer >= 2, got {num_classes!r}")
+        if mode not in MODES:
+            raise ValueError(f"ConditionalGAN: mode must be one of {MODES}, got {mode!r}")
+        if class_weight < 0 or not math.isfinite(class_weight):
+            raise ValueError(f"ConditionalGAN: class_weight must be >= 0, got {class_weight!r}")
+        self.num_classes = num_classes
+        self.mode = mode
+        self.class_weight = float(class_weight)
+        self.g_filters = g_filters
+        self.d_filters = d_filters
+        self.spectral_norm = spectral_norm
+        self.sync_batchnorm = sync_batchnorm
+        super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, **kwargs)
+
+    @property
+    def extra_metrics(self):
+        return ("d_class", "g_class", "class_acc") if self.mode == "acgan" else ()
+
+    def build_generator(self):
+        z = keras.Input((self.latent_dim,), name="z")
+        label = keras.Input((), dtype="int32", name="label")
+        embedded = keras.layers.Embedding(self.num_classes, self.latent_dim, name="g_label_embedding")(label)
+        x = keras.layers.Concatenate(name="g_condition")([z, embedded])
+        images = build_dcgan_decoder(x, self.image_size, self.channels, self.g_filters, self.sync_batchnorm)
+        return keras.Model([z, label], images, name="generator")
+
+    def build_discriminator(self):
+        n_down = int(math.log2(self.image_size // 4))
+        image = keras.Input(self.image_shape, name="image")
+        features = build_dcgan_features(
+            image, self.d_filters, n_down, self.spectral_norm, "batch", self.sync_batchnorm
+        )
+
+        def dense(units, name):
+            layer = keras.layers.Dense(units, kernel_initializer=_init(), name=name)
+            return keras.layers.SpectralNormalization(layer, name=f"{name}_sn") if self.spectral_norm else layer
+
+        logits = dense(1, "d_logits")(features)
+        if self.mode == "acgan":
+            class_logits = dense(self.num_classes, "d_class_logits")(features)
+            class_logits = keras.layers.Activation("linear", dtype="float32", name="d_class_f32")(class_logits)
+            logits = keras.layers.Activation("linear", dtype="float32", name="d_logits_f32")(logits)
+            return keras.Model(image, [logits, class_logits], name="discriminator")
+        label = keras.Input((), dtype="int32", name="label")
+        embedded = keras.layers.Embedding(
+            self.num_classes, int(features.shape[-1]), name="d_label_projection"
+        )(label)
+        projection = keras.layers.Dot(axes=-1, name="d_projection")([embedded, features])
+        logits = keras.layers.Add(name="d_logits_plus_projection")([logits, projection])
+        logits = keras.layers.Activation("linear", dtype="float32", name="d_logits_f32")(logits)
+        return keras.Model([image, label], logits, name="discriminator")
+
+    # ----------------------------------------------------------------- hooks
+    def _labels(self, labels):
+        if labels is None:
+            raise ValueError(
+                "ConditionalGAN trains on (images, labels) batches: load the data with labels=True"
+            )
+        return tf.cast(tf.reshape(labels, [-1]), tf.int32)
+
+    def generator_inputs(self, z, labels, real):
+        return [z, self._labels(labels)]
+
+    def discriminator_outputs(self, images, labels, training):
+        if self.mode == "acgan":
+            logits, class_logits = self.discriminator(images, training=training)
+            return logits, class_logits
+        return self.discriminator([images, self._labels(labels)], training=training), None
+
+    def _class_loss(self, labels, class_logits):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=self._labels(labels), logits=tf.cast(class_logits, tf.float32)
+        )
+
+    def d_penalty(self, real, fake, labels, real_aux, fake_aux):
+        if self.mode != "acgan":
+            return None, {}
+        per_example = self._class_loss(labels, real_aux) + self._class_loss(labels, fake_aux)
+        correct = tf.equal(tf.argmax(real_aux, -1, output_type=tf.int32), self._labels(labels))
+        return self.class_weight * per_example, {
+            "d_class": tf.reduce_mean(per_example),
+            "class_acc": tf.reduce_mean(tf.cast(correct, tf.float32)),
+        }
+
+    def g_penalty(self, fake, real, labels, fake_aux):
+        if self.mode != "acgan":
+            return None, {}
+        per_example = self._class_loss(labels, fake_aux)
+        return self.class_weight * per_example, {"g_class": tf.reduce_mean(per_example)}
+
+    # ------------------------------------------------------------- sampling
+    def call(self, inputs, training=False):
+        """``inputs = [z, labels]``."""
+        return self.sampler(inputs, training=training)
+
+    def classify(self, images):
+        """The ACGAN head's class probabilities for images in [-1, 1] (numpy)."""
+        if self.mode != "acgan":
+            raise ValueError("classify: only mode='acgan' has a classifier head")
+        _, class_logits = self.discriminator(tf.convert_to_tensor(images, tf.float32), training=False)
+        return keras.ops.convert_to_numpy(tf.nn.softmax(class_logits))
+
+    def generate(self, n_or_z, labels=None, seed=None, batch_size=256):
+        """Sample images of given classes.
+
+        Args:
+            n_or_z: int or noise ``(n, latent_dim)``, as for `GAN.generate`.
+            labels: int array ``(n,)`` in ``[0, num_classes)``, or None to
+                cycle through the classes (0, 1, ..., 0, 1, ...).
+            seed, batch_size: as for `GAN.generate`.
+        """
+        z = self._noise(n_or_z, seed)
+        n = int(z.shape[0])
+        if labels is None:
+            labels = np.arange(n) % self.num_classes
+        labels = np.asarray(labels).reshape(-1)
+        if labels.shape[0] != n:
+            raise ValueError(f"generate: {labels.shape[0]} labels for {n} samples")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"generate: labels must be integers, got {labels.dtype}")
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise ValueError(
+                f"generate: labels must be in [0, {self.num_classes}), got {labels.min()}..{labels.max()}"
+            )
+        return self._run_sampler([z, tf.constant(labels, tf.int32)], batch_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_classes=self.num_classes,
+            mode=self.mode,
+            class_weight=self.class_weight,
+            g_filters=self.g_filters,
+            d_filters=self.d_filters,
+            spectral_norm=self.spectral_norm,
+            sync_batchnorm=self.sync_batchnorm,
+        )
+        return config
+
+
+_TINY = dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8)
+
+
+@register_model(
+    "acgan",
+    inputs="labelled_images",
+    description="ACGAN: label-conditioned G, D with an auxiliary classifier head",
+    tiny=_TINY,
+    distributed=dict(sync_batchnorm=True),
+)
+def acgan(**kwargs):
+    return ConditionalGAN(**{"mode": "acgan", **kwargs})
+
+
+@register_model(
+    "cgan",
+    inputs="labelled_images",
+    description="Conditional GAN with a projection discriminator",
+    tiny=_TINY,
+    distributed=dict(sync_batchnorm=True),
+)
+def cgan(**kwargs):
+    return ConditionalGAN(**{"mode": "projection", **kwargs})

@@ -1,0 +1,185 @@
+"""A generator on the features of a frozen pretrained convolutional backbone (VGG19 by default)."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer_gan.models.dcgan import build_dcgan_decoder, build_dcgan_discriminator
+from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.registry import register_model
+
+# Caffe-style preprocessing that keras.applications' VGG19 expects: RGB in
+# [0, 255] -> BGR minus the ImageNet channel means.
+_IMAGENET_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)
+
+
+def _caffe_preprocess_layer():
+    """A fixed (non-trainable) 1x1 map from [-1, 1] RGB to mean-subtracted BGR in [0, 255] units."""
+    layer = keras.layers.Dense(3, name="b_preprocess", trainable=False)
+    flip = np.zeros((3, 3), np.float32)
+    flip[0, 2] = flip[1, 1] = flip[2, 0] = 127.5  # RGB -> BGR and scale by 127.5
+    bias = 127.5 - _IMAGENET_BGR_MEAN  # the +1 offset of [-1, 1] times 127.5, minus the mean
+    return layer, [flip, bias]
+
+
+def build_backbone(backbone, weights, image_size, feature_blocks):
+    """The feature extractor: VGG19 cut after ``block{feature_blocks}_pool``, or a given Keras model."""
+    if isinstance(backbone, keras.Model):
+        return backbone
+    if backbone != "vgg19":
+        raise ValueError(f"FeatureBackboneGenerator: backbone must be 'vgg19' or a keras.Model, got {backbone!r}")
+    if not 1 <= feature_blocks <= 5:
+        raise ValueError(f"FeatureBackboneGenerator: feature_blocks must be in 1..5, got {feature_blocks!r}")
+    vgg = keras.applications.VGG19(
+        include_top=False, weights=weights, input_shape=(image_size, image_size, 3)
+    )
+    return keras.Model(vgg.input, vgg.get_layer(f"block{feature_blocks}_pool").output, name="backbone")
+
+
+@keras.saving.register_keras_serializable(package="keras_transfer_gan")
+class FeatureBackboneGenerator(GAN):
+    """G(z | backbone(x)): a generator reading a frozen pretrained backbone's features.
+
+    The generator takes noise and a conditioning image, reads the image's
+    features with the backbone (VGG19 from `keras.applications`, cut after
+    block `feature_blocks`, or any Keras model), pools and projects them
+    (``g_feature_pool``, ``g_feature_proj``), joins them with the noise and
+    decodes with new dense/upsampling layers (the DCGAN decoder). The first
+    `frozen_blocks` backbone blocks (layers named ``block{i}_...``; all layers
+    of a backbone without such names) stay frozen; the rest fine-tune. A DCGAN discriminator
+    judges the outputs. The generator's loss is
+    ``adv_weight * L_GAN + (1 - adv_weight) * L_rec`` with L_rec the mean
+    absolute error between the output and its conditioning image.
+
+    Args:
+        backbone: ``"vgg19"`` or a `keras.Model` mapping images ``[-1, 1]``
+            shaped ``(size, size, 3)`` to a feature map. Defaults to ``"vgg19"``.
+        backbone_weights: ``"imagenet"`` (downloaded by Keras) or None
+            (random init). Defaults to ``"imagenet"``.
+        feature_blocks: int. VGG19 blocks to keep (1-5). Defaults to 3.
+        frozen_blocks: int or None. Blocks kept frozen; None freezes them all
+            (as it does a backbone without ``block{i}_`` layer names).
+        adv_weight: float in [0, 1]. lambda in the loss above. Defaults to 0.5.
+        latent_dim, image_size, channels, g_filters, d_filters, ema_decay, seed:
+            as for `DCGAN` (image_size 32 or 64: VGG19 needs 32 pixels).
+
+    Example:
+    >>> model = FeatureBackboneGenerator(backbone_weights=None, feature_blocks=2, image_size=32,
+    ...                                  latent_dim=16, g_filters=8, d_filters=8)
+    """
+
+    SUPPORTED_SIZES = (32, 64)
+
+    def __init__(
+        self,
+        backbone="vgg19",
+        backbone_weights="imagenet",
+        feature_blocks=3,
+        frozen_blocks=None,
+        adv_weight=0.5,
+        latent_dim=100,
+        image_size=32,
+        channels=3,
+        g_filters=64,
+        d_filters=64,
+        **kwargs,
+    ):
+        if not 0.0 <= adv_weight <= 1.0:
+            raise ValueError(f"FeatureBackboneGenerator: adv_weight must be in [0, 1], got {adv_weight!r}")
+        if isinstance(backbone, dict):
+            backbone = keras.saving.deserialize_keras_object(backbone)
+        self._backbone_arg = backbone
+        self.backbone_weights = backbone_weights
+        self.feature_blocks = feature_blocks
+        self.frozen_blocks = frozen_blocks
+        self.adv_weight = float(adv_weight)
+        self.g_filters = g_filters
+        self.d_filters = d_filters
+        super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, **kwargs)
+
+    def _freeze_backbone(self, backbone):
+        blocks = [layer for layer in backbone.layers if layer.name.startswith("block")]
+        if self.frozen_blocks is None or not blocks:
+            backbone.trainable = False
+            return
+        for layer in blocks:
+            index = int(layer.name[len("block"):].split("_", 1)[0])
+            layer.trainable = index > self.frozen_blocks
+
+    def build_generator(self):
+        size = self.image_size
+        backbone = build_backbone(self._backbone_arg, self.backbone_weights, size, self.feature_blocks)
+        self._freeze_backbone(backbone)
+        z = keras.Input((self.latent_dim,), name="z")
+        image = keras.Input(self.image_shape, name="condition")
+        x = image
+        if self.channels == 1:
+            x = keras.layers.Concatenate(name="b_gray_to_rgb")([image, image, image])
+        if self._backbone_arg == "vgg19":
+            layer, weights = _caffe_preprocess_layer()
+            x = layer(x)
+            layer.set_weights(weights)
+        features = backbone(x)
+        pooled = keras.layers.GlobalAveragePooling2D(name="g_feature_pool")(features)
+        projected = keras.layers.Dense(self.latent_dim, activation="relu", name="g_feature_proj")(pooled)
+        joined = keras.layers.Concatenate(name="g_condition")([z, projected])
+        images = build_dcgan_decoder(joined, size, self.channels, self.g_filters)
+        return keras.Model([z, image], images, name="generator")
+
+    def build_discriminator(self):
+        return build_dcgan_discriminator(self.image_size, self.channels, self.d_filters)
+
+    @property
+    def backbone(self):
+        """The backbone: the one model nested in the generator."""
+        return next(layer for layer in self.generator.layers if isinstance(layer, keras.Model))
+
+    # ----------------------------------------------------------------- hooks
+    def generator_inputs(self, z, labels, real):
+        return [z, real]
+
+    def g_penalty(self, fake, real, labels, fake_aux):
+        per_example = tf.reduce_mean(tf.abs(tf.cast(fake, tf.float32) - tf.cast(real, tf.float32)), axis=[1, 2, 3])
+        return (1.0 - self.adv_weight) * per_example, {"rec_loss": tf.reduce_mean(per_example)}
+
+    extra_metrics = ("rec_loss",)
+
+    # ------------------------------------------------------------- sampling
+    def call(self, inputs, training=False):
+        """``inputs = [z, condition_images]``."""
+        return self.sampler(inputs, training=training)
+
+    def generate(self, images, seed=None, batch_size=256):
+        """Samples conditioned on `images` (one per image), noise drawn from `seed`."""
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank != 4 or tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(f"generate: images must be shaped (n, {', '.join(map(str, self.image_shape))}), "
+                             f"got {tuple(images.shape)}")
+        z = self._noise(int(images.shape[0]), seed)
+        return self._run_sampler([z, images], batch_size)
+
+    def get_config(self):
+        config = super().get_config()
+        backbone = self._backbone_arg
+        config.update(
+            backbone=backbone if isinstance(backbone, str) else keras.saving.serialize_keras_object(backbone),
+            # The weights travel in the saved file; reloading must not download them again.
+            backbone_weights=None,
+            feature_blocks=self.feature_blocks,
+            frozen_blocks=self.frozen_blocks,
+            adv_weight=self.adv_weight,
+            g_filters=self.g_filters,
+            d_filters=self.d_filters,
+        )
+        return config
+
+
+@register_model(
+    "feature_generator",
+    inputs="conditioning_images",
+    description="Generator on frozen pretrained VGG19 features (lambda * GAN + (1 - lambda) * reconstruction)",
+    tiny=dict(backbone_weights=None, feature_blocks=2, image_size=32, latent_dim=16, g_filters=8, d_filters=8),
+)
+def feature_generator(**kwargs):
+    return FeatureBackboneGenerator(**kwargs)
+

@@ -1,0 +1,174 @@
+"""Character-level LSTM text generator: Embedding -> LSTM x2 -> Dense -> softmax."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer_gan.data.vocabulary import Vocabulary
+from keras_transfer_gan.models.ema import make_ema_copy, update_ema
+from keras_transfer_gan.models.gan import unpack_batch
+from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
+from keras_transfer_gan.registry import register_model
+
+LAYER_NAMES = ("embedding", "lstm_1", "lstm_2", "logits")
+
+
+def build_text_network(vocab_size, embedding_dim, units, name="network"):
+    """ids ``[B, T]`` -> logits ``[B, T, vocab]``; the LSTMs also return their states."""
+    ids = keras.Input((None,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
+    x = keras.layers.LSTM(units, return_sequences=True, return_state=True, name="lstm_1")(x)[0]
+    x = keras.layers.LSTM(units, return_sequences=True, return_state=True, name="lstm_2")(x)[0]
+    logits = keras.layers.Dense(vocab_size, name="logits", dtype="float32")(x)
+    return keras.Model(ids, logits, name=name)
+
+
+def build_step_network(network, units):
+    """One character at a time with explicit LSTM states, sharing `network`'s layers.
+
+    ``[ids [B, 1], h1, c1, h2, c2] -> [logits [B, vocab], h1, c1, h2, c2]``.
+    """
+    embedding, lstm_1, lstm_2, dense = (network.get_layer(n) for n in LAYER_NAMES)
+    ids = keras.Input((1,), dtype="int32", name="ids")
+    states = [keras.Input((units,), name=n) for n in ("h1", "c1", "h2", "c2")]
+    x, h1, c1 = lstm_1(embedding(ids), initial_state=states[0:2])
+    x, h2, c2 = lstm_2(x, initial_state=states[2:4])
+    logits = keras.layers.Reshape((-1,))(dense(x))
+    return keras.Model([ids, *states], [logits, h1, c1, h2, c2], name=f"{network.name}_step")
+
+
+@keras.saving.register_keras_serializable(package="keras_transfer_gan")
+class LSTMTextGenerator(SingleOptimizerModel):
+    """Predicts the next character; generates text by sampling it one character at a time.
+
+    Trained on ``(x, y)`` id windows (`text_dataset`) with per-token softmax
+    cross-entropy averaged over the global batch; logs loss, accuracy and
+    perplexity (``exp(loss)``). The `Vocabulary` is part of the config, so a
+    saved model carries it.
+
+    Args:
+        vocabulary: a `Vocabulary` or a list of characters (without the unknown token).
+        embedding_dim: int. Defaults to 64.
+        units: int. LSTM units in each of the two layers. Defaults to 256.
+        ema_decay: float or None. EMA of the weights for generation and export. Defaults to None.
+        seed: int. Defaults to 0.
+
+    Example:
+    >>> model = LSTMTextGenerator(Vocabulary.from_text("abc"), embedding_dim=8, units=16)
+    >>> len(model.generate("ab", length=10, seed=0))
+    12
+    """
+
+    optimizer_defaults = {"learning_rate": 2e-3, "beta_1": 0.9}
+
+    def __init__(self, vocabulary, embedding_dim=64, units=256, ema_decay=None, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(vocabulary, dict):
+            vocabulary = Vocabulary.from_config(vocabulary)
+        elif not isinstance(vocabulary, Vocabulary):
+            vocabulary = Vocabulary(vocabulary)
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"LSTMTextGenerator: ema_decay must be in (0, 1), got {ema_decay!r}")
+        self.vocabulary = vocabulary
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.ema_decay = ema_decay
+        self.seed = int(seed)
+        self.network = build_text_network(vocabulary.size, embedding_dim, units)
+        self.network_ema = make_ema_copy(self.network) if ema_decay is not None else None
+        self._step_network = None
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "accuracy")}
+        self.built = True
+
+    @property
+    def sampler(self):
+        return self.network_ema if self.network_ema is not None else self.network
+
+    def call(self, ids, training=False):
+        """Logits ``[B, T, vocab]`` for ids ``[B, T]``."""
+        return self.sampler(ids, training=training)
+
+    def train_step(self, data):
+        x, y = unpack_batch(data)
+        if y is None:
+            raise ValueError("LSTMTextGenerator trains on (x, y) windows: see text_dataset")
+        y = tf.cast(y, tf.int32)
+        with tf.GradientTape() as tape:
+            logits = self.network(x, training=True)
+            per_token = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            per_example = tf.reduce_mean(per_token, axis=-1)
+            loss = tf.nn.compute_average_loss(per_example)
+        weights = self.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        if self.network_ema is not None:
+            update_ema(self.network_ema, self.network, self.ema_decay)
+        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)
+        self.trackers["loss"].update_state(tf.reduce_mean(per_example))
+        self.trackers["accuracy"].update_state(tf.reduce_mean(correct))
+        logs = {m.name: m.result() for m in self.metrics}
+        logs["perplexity"] = tf.exp(logs["loss"])
+        return logs
+
+    def step_network(self):
+        """The one-character step model (built on first use, on the sampling weights)."""
+        if self._step_network is None:
+            self._step_network = build_step_network(self.sampler, self.units)
+        return self._step_network
+
+    def generate(self, prompt, length=200, temperature=1.0, seed=None):
+        """Continue `prompt` by `length` sampled characters.
+
+        Args:
+            prompt: str. Characters unknown to the vocabulary read as the unknown token.
+            length: int. Characters to add.
+            temperature: float. Softmax temperature; 0 picks the most likely character.
+            seed: int or None. Sampling seed (None: the model's).
+
+        Returns:
+            str: `prompt` followed by the generated characters.
+        """
+        if not isinstance(prompt, str) or not prompt:
+            raise ValueError("generate: prompt must be a non-empty string")
+        if length < 0:
+            raise ValueError(f"generate: length must be >= 0, got {length}")
+        if temperature < 0:
+            raise ValueError(f"generate: temperature must be >= 0, got {temperature}")
+        seed = self.seed if seed is None else int(seed)
+        step = self.step_network()
+        states = [tf.zeros((1, self.units))] * 4
+        ids = self.vocabulary.encode(prompt)
+        for i in ids[:-1]:
+            _, *states = step([tf.constant([[i]], tf.int32), *states], training=False)
+        current, out = int(ids[-1]), []
+        for k in range(length):
+            logits, *states = step([tf.constant([[current]], tf.int32), *states], training=False)
+            logits = logits[:, 1:]  # never emit the unknown token
+            if temperature == 0:
+                current = int(tf.argmax(logits[0])) + 1
+            else:
+                current = int(tf.random.stateless_categorical(logits / temperature, 1, seed=[seed, k])[0, 0]) + 1
+            out.append(current)
+        return prompt + self.vocabulary.decode(np.asarray(out, np.int32))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocabulary=self.vocabulary.get_config(),
+            embedding_dim=self.embedding_dim,
+            units=self.units,
+            ema_decay=self.ema_decay,
+            seed=self.seed,
+        )
+        return config
+
+
+@register_model(
+    "char_lstm",
+    inputs="text",
+    description="Character LSTM text generator (Embedding -> LSTM x2 -> Dense)",
+    tiny=dict(embedding_dim=8, units=16),
+)
+def char_lstm(vocabulary=None, **kwargs):
+    if vocabulary is None:
+        raise ValueError("char_lstm needs a vocabulary (Vocabulary.from_text(load_text(...)))")
+    return LSTMTextGenerator(vocabulary, **kwargs)

@@ -1,0 +1,254 @@
+"""Variational autoencoder (Kingma & Welling, 2014), optionally class-conditional (CVAE)."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer_gan.losses import kl_divergence
+from keras_transfer_gan.models.dcgan import build_dcgan_decoder
+from keras_transfer_gan.models.ema import make_ema_copy, update_ema
+from keras_transfer_gan.models.gan import replica_slice, unpack_batch
+from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
+from keras_transfer_gan.registry import register_model
+
+
+@keras.saving.register_keras_serializable(package="keras_transfer_gan")
+class VAE(SingleOptimizerModel):
+    """Convolutional VAE; with `num_classes` > 0, a conditional VAE.
+
+    The encoder (strided convs ``e_block{i}_conv``, heads ``e_mean`` and
+    ``e_log_var``) maps an image to a diagonal Gaussian; a sample drawn by
+    reparameterisation goes through the decoder (the DCGAN decoder, tanh
+    output in [-1, 1]). The loss per example is the summed squared error of
+    the reconstruction plus ``beta`` times the KL divergence to N(0, I); both
+    terms are tracked. A CVAE gives both networks the label: a learned
+    per-pixel map as an extra encoder channel and an embedding concatenated
+    to z.
+
+    Args:
+        latent_dim: int. Defaults to 32.
+        image_size: int. 16, 32 or 64. Defaults to 32.
+        channels: int. 1 or 3. Defaults to 1.
+        filters: int. Encoder width at the first block and decoder width at
+            the last. Defaults to 32.
+        num_classes: int. 0 for a VAE, >= 2 for a CVAE. Defaults to 0.
+        beta: float. Weight of the KL term. Defaults to 1.
+        ema_decay: float or None. EMA of the decoder's weights for sampling
+            and export. Defaults to None.
+        seed: int. Seeds the reparameterisation noise. Defaults to 0.
+
+    Example:
+    >>> vae = VAE(latent_dim=8, image_size=16, filters=8)
+    >>> mean, log_var = vae.encode(np.zeros((2, 16, 16, 1), "float32"))
+    """
+
+    optimizer_defaults = {"learning_rate": 1e-3, "beta_1": 0.9}
+
+    def __init__(
+        self,
+        latent_dim=32,
+        image_size=32,
+        channels=1,
+        filters=32,
+        num_classes=0,
+        beta=1.0,
+        ema_decay=None,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if image_size not in (16, 32, 64):
+            raise ValueError(f"VAE: image_size must be one of (16, 32, 64), got {image_size!r}")
+        if channels not in (1, 3):
+            raise ValueError(f"VAE: channels must be 1 or 3, got {channels!r}")
+        if num_classes == 1 or num_classes < 0:
+            raise ValueError(f"VAE: num_classes must be 0 (unconditional) or >= 2, got {num_classes!r}")
+        if beta < 0 or not math.isfinite(beta):
+            raise ValueError(f"VAE: beta must be >= 0, got {beta!r}")
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"VAE: ema_decay must be in (0, 1), got {ema_decay!r}")
+        self.latent_dim = latent_dim
+        self.image_size = image_size
+        self.channels = channels
+        self.filters = filters
+        self.num_classes = num_classes
+        self.beta = float(beta)
+        self.ema_decay = ema_decay
+        self.seed = int(seed)
+        self.encoder = self._build_encoder()
+        self.decoder = self._build_decoder()
+        self.decoder_ema = make_ema_copy(self.decoder) if ema_decay is not None else None
+        self.trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction_loss", "kl_loss")
+        }
+        self.built = True
+
+    @property
+    def image_shape(self):
+        return (self.image_size, self.image_size, self.channels)
+
+    @property
+    def conditional(self):
+        return self.num_classes > 0
+
+    def _build_encoder(self):
+        size = self.image_size
+        image = keras.Input((size, size, self.channels), name="image")
+        inputs, x = [image], image
+        if self.conditional:
+            label = keras.Input((), dtype="int32", name="label")
+            label_map = keras.layers.Embedding(self.num_classes, size * size, name="e_label_map")(label)
+            label_map = keras.layers.Reshape((size, size, 1), name="e_label_reshape")(label_map)
+            x = keras.layers.Concatenate(name="e_condition")([image, label_map])
+            inputs.append(label)
+        for i in range(1, int(math.log2(size // 4)) + 1):
+            x = keras.layers.Conv2D(
+                self.filters * 2 ** (i - 1), 4, strides=2, padding="same", name=f"e_block{i}_conv"
+            )(x)
+            x = keras.layers.LeakyReLU(0.2, name=f"e_block{i}_lrelu")(x)
+        x = keras.layers.Flatten(name="e_flatten")(x)
+        mean = keras.layers.Dense(self.latent_dim, name="e_mean", dtype="float32")(x)
+        log_var = keras.layers.Dense(
+            self.latent_dim, kernel_initializer="zeros", name="e_log_var", dtype="float32"
+        )(x)
+        return keras.Model(inputs if self.conditional else image, [mean, log_var], name="encoder")
+
+    def _build_decoder(self):
+        z = keras.Input((self.latent_dim,), name="z")
+        inputs, x = z, z
+        if self.conditional:
+            label = keras.Input((), dtype="int32", name="label")
+            embedded = keras.layers.Embedding(self.num_classes, self.latent_dim, name="g_label_embedding")(label)
+            x = keras.layers.Concatenate(name="g_condition")([z, embedded])
+            inputs = [z, label]
+        images = build_dcgan_decoder(x, self.image_size, self.channels, self.filters)
+        return keras.Model(inputs, images, name="decoder")
+
+    # ------------------------------------------------------------- training
+    def _with_labels(self, x, labels):
+        if not self.conditional:
+            return x
+        if labels is None:
+            raise ValueError("a conditional VAE needs labels: load the data with labels=True")
+        return [x, tf.cast(tf.reshape(labels, [-1]), tf.int32)]
+
+    def losses_per_example(self, images, labels, eps, training=False):
+        """``(reconstruction, kl)`` per example for noise `eps` (used by `train_step`)."""
+        mean, log_var = self.encoder(self._with_labels(images, labels), training=training)
+        z = mean + tf.exp(0.5 * log_var) * eps
+        reconstruction = self.decoder(self._with_labels(z, labels), training=training)
+        squared = tf.square(tf.cast(images, tf.float32) - tf.cast(reconstruction, tf.float32))
+        rec = tf.reduce_sum(tf.reshape(squared, [tf.shape(images)[0], -1]), axis=-1)
+        return rec, kl_divergence(mean, log_var)
+
+    def train_step(self, data):
+        images, labels = unpack_batch(data)
+        images = tf.cast(images, self.compute_dtype)
+        seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(self.optimizer.iterations, tf.int64)])
+        eps = replica_slice(
+            tf.shape(images)[0], lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed)
+        )
+        with tf.GradientTape() as tape:
+            rec, kl = self.losses_per_example(images, labels, eps, training=True)
+            total = rec + self.beta * kl
+            loss = tf.nn.compute_average_loss(total)
+        weights = self.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        if self.decoder_ema is not None:
+            update_ema(self.decoder_ema, self.decoder, self.ema_decay)
+        for name, value in (("loss", total), ("reconstruction_loss", rec), ("kl_loss", kl)):
+            self.trackers[name].update_state(tf.reduce_mean(value))
+        return {m.name: m.result() for m in self.metrics}
+
+    # ------------------------------------------------------------ inference
+    @property
+    def sampler(self):
+        """The decoder used for sampling and export: the EMA copy when on."""
+        return self.decoder_ema if self.decoder_ema is not None else self.decoder
+
+    def call(self, inputs, training=False):
+        """Decode: ``z`` (or ``[z, labels]`` for a CVAE) to images."""
+        return self.sampler(inputs, training=training)
+
+    def _check_labels(self, labels, n):
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError("labels given to an unconditional VAE")
+            return None
+        if labels is None:
+            return tf.constant(np.arange(n) % self.num_classes, tf.int32)
+        labels = np.asarray(labels).reshape(-1)
+        if len(labels) != n or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be {n} integers, got {labels.dtype} x {len(labels)}")
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise ValueError(f"labels must be in [0, {self.num_classes}), got {labels.min()}..{labels.max()}")
+        return tf.constant(labels, tf.int32)
+
+    def _images(self, images):
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank != 4 or tuple(images.shape[1:]) != (self.image_size, self.image_size, self.channels):
+            raise ValueError(
+                f"images must be shaped (n, {self.image_size}, {self.image_size}, {self.channels}), "
+                f"got {tuple(images.shape)}"
+            )
+        return images
+
+    def encode(self, images, labels=None):
+        """``(mean, log_var)`` as numpy arrays ``(n, latent_dim)``."""
+        images = self._images(images)
+        labels = self._check_labels(labels, int(images.shape[0]))
+        mean, log_var = self.encoder(images if labels is None else [images, labels], training=False)
+        return keras.ops.convert_to_numpy(mean), keras.ops.convert_to_numpy(log_var)
+
+    def decode(self, z, labels=None):
+        """Images in [-1, 1] from latent codes ``(n, latent_dim)``."""
+        z = tf.convert_to_tensor(z, tf.float32)
+        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"z must be shaped (n, {self.latent_dim}), got {tuple(z.shape)}")
+        labels = self._check_labels(labels, int(z.shape[0]))
+        out = self.sampler(z if labels is None else [z, labels], training=False)
+        return keras.ops.convert_to_numpy(out).astype(np.float32)
+
+    def reconstruct(self, images, labels=None):
+        """Decode the posterior means of `images` (deterministic)."""
+        mean, _ = self.encode(images, labels)
+        return self.decode(mean, labels)
+
+    def generate(self, n_or_z, labels=None, seed=None):
+        """Decode prior samples: `n` (drawn from `seed`) or given ``z``."""
+        if isinstance(n_or_z, (int, np.integer)):
+            if n_or_z <= 0:
+                raise ValueError(f"generate: n must be positive, got {n_or_z}")
+            seed = self.seed if seed is None else int(seed)
+            n_or_z = tf.random.stateless_normal([int(n_or_z), self.latent_dim], seed=[seed, 7919])
+        return self.decode(n_or_z, labels)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            latent_dim=self.latent_dim,
+            image_size=self.image_size,
+            channels=self.channels,
+            filters=self.filters,
+            num_classes=self.num_classes,
+            beta=self.beta,
+            ema_decay=self.ema_decay,
+            seed=self.seed,
+        )
+        return config
+
+
+_TINY = dict(latent_dim=8, image_size=16, filters=8)
+
+
+@register_model("vae", description="Convolutional VAE (reconstruction + beta * KL)", tiny=_TINY)
+def vae(**kwargs):
+    return VAE(**kwargs)
+
+
+@register_model("cvae", description="Conditional VAE: label map into the encoder, embedding into the decoder",
+                tiny=_TINY, inputs="labelled_images")
+def cvae(**kwargs):
+    return VAE(**{"num_classes": 10, **kwargs})

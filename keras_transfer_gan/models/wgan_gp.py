@@ -1,0 +1,108 @@
+"""WGAN-GP (Gulrajani et al., 2017) on the DCGAN networks."""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from keras_transfer_gan.losses import gradient_penalty
+from keras_transfer_gan.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
+from keras_transfer_gan.models.gan import GAN, replica_slice
+from keras_transfer_gan.registry import register_model
+
+
+@keras.saving.register_keras_serializable(package="keras_transfer_gan")
+class WGANGP(GAN):
+    """Wasserstein GAN with gradient penalty.
+
+    The critic takes `n_critic` steps per generator step on the same real
+    batch, each with fresh noise; its loss is ``D(G(z)) - D(x) + gp_weight *
+    (||grad D(x_hat)|| - 1)^2`` with ``x_hat`` between real and fake at a
+    uniform random point per sample. The critic uses layer norm (batch norm
+    would couple the samples whose gradients are penalised) or, with
+    `spectral_norm`, spectral normalisation.
+
+    Args:
+        latent_dim, image_size, channels, g_filters, d_filters, spectral_norm,
+        sync_batchnorm, ema_decay, seed: as for `DCGAN` (`sync_batchnorm`
+            applies to the generator only).
+        n_critic: int. Critic steps per generator step. Defaults to 5.
+        gp_weight: float. Weight of the gradient penalty. Defaults to 10.
+
+    Example:
+    >>> model = WGANGP(latent_dim=16, image_size=16, g_filters=8, d_filters=8, n_critic=2)
+    """
+
+    optimizer_defaults = {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}
+    default_loss = "wasserstein"
+    extra_metrics = ("gp",)
+
+    def __init__(
+        self,
+        latent_dim=100,
+        image_size=32,
+        channels=1,
+        g_filters=64,
+        d_filters=64,
+        n_critic=5,
+        gp_weight=10.0,
+        spectral_norm=False,
+        sync_batchnorm=False,
+        **kwargs,
+    ):
+        if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
+            raise ValueError(f"WGANGP: n_critic must be a positive integer, got {n_critic!r}")
+        if gp_weight < 0 or not math.isfinite(gp_weight):
+            raise ValueError(f"WGANGP: gp_weight must be >= 0, got {gp_weight!r}")
+        self.g_filters = g_filters
+        self.d_filters = d_filters
+        self.n_critic = n_critic
+        self.gp_weight = float(gp_weight)
+        self.spectral_norm = spectral_norm
+        self.sync_batchnorm = sync_batchnorm
+        super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, **kwargs)
+
+    @property
+    def d_steps(self):
+        return self.n_critic
+
+    def build_generator(self):
+        return build_dcgan_generator(
+            self.latent_dim, self.image_size, self.channels, self.g_filters, self.sync_batchnorm
+        )
+
+    def build_discriminator(self):
+        return build_dcgan_discriminator(
+            self.image_size, self.channels, self.d_filters, self.spectral_norm,
+            norm="none" if self.spectral_norm else "layer", name="critic",
+        )
+
+    def d_penalty(self, real, fake, labels, real_aux, fake_aux):
+        # Keyed by the critic's own step count: a fresh draw for each critic step.
+        seed = tf.stack([tf.constant(self.seed + 1, tf.int64), tf.cast(self.d_optimizer.iterations, tf.int64)])
+        alpha = replica_slice(tf.shape(real)[0], lambda n: tf.random.stateless_uniform([n], seed=seed))
+        critic = lambda x: self.discriminator(x, training=True)  # noqa: E731
+        gp = gradient_penalty(critic, real, fake, alpha)
+        return self.gp_weight * gp, {"gp": tf.reduce_mean(gp)}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            g_filters=self.g_filters,
+            d_filters=self.d_filters,
+            n_critic=self.n_critic,
+            gp_weight=self.gp_weight,
+            spectral_norm=self.spectral_norm,
+            sync_batchnorm=self.sync_batchnorm,
+        )
+        return config
+
+
+@register_model(
+    "wgan_gp",
+    description="WGAN-GP: Wasserstein critic with gradient penalty, n_critic steps per G step",
+    tiny=dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8, n_critic=2),
+    distributed=dict(sync_batchnorm=True),
+)
+def wgan_gp(**kwargs):
+    return WGANGP(**kwargs)

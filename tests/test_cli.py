@@ -1,0 +1,94 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def ktg(*args, timeout=300):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(
+        [sys.executable, "-m", "keras_transfer_gan.cli", *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+def test_train_then_sample(tmp_path):
+    out = tmp_path / "run"
+    result = ktg("train", "--model", "dcgan", "--tiny", "--dataset", "digits", "--limit", "128",
+                 "--image_size", "16", "--batch_size", "32", "--epochs", "2", "--out", str(out), "--verbose", "0")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"model:   {out / 'model.keras'}" in result.stdout
+    assert {"model.keras", "metrics.json", "samples.png", "checkpoints", "tensorboard"} <= set(os.listdir(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["history"]["step"] == [4, 8]
+    assert len(metrics["history"]["d_loss"]) == 2 and metrics["config"]["image_size"] == 16
+
+    # Resuming a finished run trains nothing more and keeps the step count.
+    again = ktg("train", "--model", "dcgan", "--tiny", "--dataset", "digits", "--limit", "128",
+                "--image_size", "16", "--batch_size", "32", "--epochs", "3", "--out", str(out),
+                "--verbose", "0", "--resume")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads((out / "metrics.json").read_text())["history"]["step"] == [12]
+
+    grid = tmp_path / "grid.png"
+    result = ktg("sample", "--model", str(out), "--n", "16", "--out", str(grid))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with Image.open(grid) as img:
+        pixels = np.asarray(img)
+    assert pixels.shape == ((4 * 17 + 1) * 2, (4 * 17 + 1) * 2)
+    assert pixels.std() > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--model", "nope", "--out", "X"], "unknown model 'nope'"),
+        (["train", "--model", "dcgan", "--dataset", "digits:12", "--out", "X"], "unknown class 12"),
+        (["train", "--model", "dcgan", "--epochs", "0", "--out", "X"], "--epochs must be positive"),
+        (["train", "--model", "dcgan", "--epochs", "two", "--out", "X"], "epochs"),
+        (["train", "--model", "dcgan"], "--out is required"),
+        (["sample", "--model", "missing.keras", "--out", "g.png"], "no such model file"),
+        (["fly"], "expected a command"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
+    args = [str(tmp_path / a) if a in ("X", "missing.keras", "g.png") else a for a in args]
+    result = ktg(*args, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not os.listdir(tmp_path)  # nothing written
+
+
+def run_cli(*argv):
+    """Run `ktg` in this process (no TensorFlow start-up per call)."""
+    from keras_transfer_gan import cli
+
+    cli.FLAGS.unparse_flags()
+    return cli.main(cli.FLAGS(["ktg", *argv]))
+
+
+@pytest.mark.parametrize("name", ["dcgan", "wgan_gp", "acgan", "cgan", "vae", "cvae", "char_lstm", "feature_generator"])
+def test_every_architecture_trains_and_samples_from_the_cli(name, tmp_path, capsys):
+    out = tmp_path / name
+    dataset = "pylicense" if name == "char_lstm" else "digits"
+    assert run_cli("train", "--model", name, "--tiny", "--dataset", dataset, "--image_size", "32",
+                   "--limit", "32", "--batch_size", "16", "--epochs", "1", "--out", str(out),
+                   "--verbose", "0", "--seq_len", "32", "--length", "20") == 0
+    assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
+    sample = tmp_path / ("s.txt" if name == "char_lstm" else "s.png")
+    assert run_cli("sample", "--model", str(out), "--n", "4", "--out", str(sample), "--length", "15",
+                   "--prompt", "The ") == 0
+    if name == "char_lstm":
+        text = sample.read_text(encoding="utf-8")
+        assert text.startswith("The ") and len(text) == 19
+        assert (out / "samples.txt").is_file()
+    else:
+        with Image.open(sample) as img:
+            assert img.size[0] > 32
+        assert (out / "samples.png").is_file()
+    assert f"model:   {out / 'model.keras'}" in capsys.readouterr().out
