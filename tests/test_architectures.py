@@ -203,3 +203,10 @@ def test_ema_follows_the_generator_and_is_used_for_sampling(two_cpu_strategy):
     z = tf.random.stateless_normal([2, 16], seed=[0, 7919])
     np.testing.assert_allclose(model.generate(z), model.generator_ema(z).numpy(), atol=1e-6)
     assert not np.allclose(model.generate(z), model.generator(z).numpy())
+
+
+@pytest.mark.parametrize("name", ["dcgan", "wgan_gp", "acgan", "cgan", "feature_generator"])
+def test_spectral_norm_is_a_discriminator_option_for_every_gan(name):
+    model = create_model(name, tiny=True, spectral_norm=True)
+    wrapped = [l for l in model.discriminator.layers if isinstance(l, keras.layers.SpectralNormalization)]
+    assert len(wrapped) >= 2 and model.get_config()["spectral_norm"] is True

@@ -2,7 +2,7 @@
 
 Corpus specs for `load_text`::
 
-    pydocs          the docstrings of ~60 standard-library modules and their public
+    pydocs          the docstrings of 73 standard-library modules and their public
                     members: a large, general source domain (about 350,000 characters)
     pylicense       the Python license (LICENSE.txt of the running interpreter): a
                     small, clearly different target domain (legal prose)

@@ -6,15 +6,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.models.dcgan import _init, build_dcgan_decoder, build_dcgan_features
-from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.models.dcgan import DCGAN, _init, build_dcgan_decoder, build_dcgan_features
 from keras_transfer_gan.registry import register_model
 
 MODES = ("acgan", "projection")
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
-class ConditionalGAN(GAN):
+class ConditionalGAN(DCGAN):
     """A GAN whose generator and discriminator see the class label.
 
     The generator concatenates the noise with a learned label embedding
@@ -66,11 +65,10 @@ class ConditionalGAN(GAN):
         self.num_classes = num_classes
         self.mode = mode
         self.class_weight = float(class_weight)
-        self.g_filters = g_filters
-        self.d_filters = d_filters
-        self.spectral_norm = spectral_norm
-        self.sync_batchnorm = sync_batchnorm
-        super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, **kwargs)
+        super().__init__(
+            latent_dim=latent_dim, image_size=image_size, channels=channels, g_filters=g_filters,
+            d_filters=d_filters, spectral_norm=spectral_norm, sync_batchnorm=sync_batchnorm, **kwargs,
+        )
 
     @property
     def extra_metrics(self):
@@ -186,15 +184,7 @@ class ConditionalGAN(GAN):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            num_classes=self.num_classes,
-            mode=self.mode,
-            class_weight=self.class_weight,
-            g_filters=self.g_filters,
-            d_filters=self.d_filters,
-            spectral_norm=self.spectral_norm,
-            sync_batchnorm=self.sync_batchnorm,
-        )
+        config.update(num_classes=self.num_classes, mode=self.mode, class_weight=self.class_weight)
         return config
 
 

@@ -60,8 +60,8 @@ class FeatureBackboneGenerator(GAN):
         frozen_blocks: int or None. Blocks kept frozen; None freezes them all
             (as it does a backbone without ``block{i}_`` layer names).
         adv_weight: float in [0, 1]. lambda in the loss above. Defaults to 0.5.
-        latent_dim, image_size, channels, g_filters, d_filters, ema_decay, seed:
-            as for `DCGAN` (image_size 32 or 64: VGG19 needs 32 pixels).
+        latent_dim, image_size, channels, g_filters, d_filters, spectral_norm,
+            ema_decay, seed: as for `DCGAN` (image_size 32 or 64: VGG19 needs 32 pixels).
 
     Example:
     >>> model = FeatureBackboneGenerator(backbone_weights=None, feature_blocks=2, image_size=32,
@@ -82,6 +82,7 @@ class FeatureBackboneGenerator(GAN):
         channels=3,
         g_filters=64,
         d_filters=64,
+        spectral_norm=False,
         **kwargs,
     ):
         if not 0.0 <= adv_weight <= 1.0:
@@ -95,6 +96,7 @@ class FeatureBackboneGenerator(GAN):
         self.adv_weight = float(adv_weight)
         self.g_filters = g_filters
         self.d_filters = d_filters
+        self.spectral_norm = spectral_norm
         super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, **kwargs)
 
     def _freeze_backbone(self, backbone):
@@ -127,7 +129,7 @@ class FeatureBackboneGenerator(GAN):
         return keras.Model([z, image], images, name="generator")
 
     def build_discriminator(self):
-        return build_dcgan_discriminator(self.image_size, self.channels, self.d_filters)
+        return build_dcgan_discriminator(self.image_size, self.channels, self.d_filters, self.spectral_norm)
 
     @property
     def backbone(self):
@@ -170,6 +172,7 @@ class FeatureBackboneGenerator(GAN):
             adv_weight=self.adv_weight,
             g_filters=self.g_filters,
             d_filters=self.d_filters,
+            spectral_norm=self.spectral_norm,
         )
         return config
 

@@ -6,13 +6,13 @@ import keras
 import tensorflow as tf
 
 from keras_transfer_gan.losses import gradient_penalty
-from keras_transfer_gan.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
-from keras_transfer_gan.models.gan import GAN, replica_slice
+from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_discriminator
+from keras_transfer_gan.models.gan import replica_slice
 from keras_transfer_gan.registry import register_model
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
-class WGANGP(GAN):
+class WGANGP(DCGAN):
     """Wasserstein GAN with gradient penalty.
 
     The critic takes `n_critic` steps per generator step on the same real
@@ -54,22 +54,16 @@ class WGANGP(GAN):
             raise ValueError(f"WGANGP: n_critic must be a positive integer, got {n_critic!r}")
         if gp_weight < 0 or not math.isfinite(gp_weight):
             raise ValueError(f"WGANGP: gp_weight must be >= 0, got {gp_weight!r}")
-        self.g_filters = g_filters
-        self.d_filters = d_filters
         self.n_critic = n_critic
         self.gp_weight = float(gp_weight)
-        self.spectral_norm = spectral_norm
-        self.sync_batchnorm = sync_batchnorm
-        super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, **kwargs)
+        super().__init__(
+            latent_dim=latent_dim, image_size=image_size, channels=channels, g_filters=g_filters,
+            d_filters=d_filters, spectral_norm=spectral_norm, sync_batchnorm=sync_batchnorm, **kwargs,
+        )
 
     @property
     def d_steps(self):
         return self.n_critic
-
-    def build_generator(self):
-        return build_dcgan_generator(
-            self.latent_dim, self.image_size, self.channels, self.g_filters, self.sync_batchnorm
-        )
 
     def build_discriminator(self):
         return build_dcgan_discriminator(
@@ -87,14 +81,7 @@ class WGANGP(GAN):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            g_filters=self.g_filters,
-            d_filters=self.d_filters,
-            n_critic=self.n_critic,
-            gp_weight=self.gp_weight,
-            spectral_norm=self.spectral_norm,
-            sync_batchnorm=self.sync_batchnorm,
-        )
+        config.update(n_critic=self.n_critic, gp_weight=self.gp_weight)
         return config
 
 
