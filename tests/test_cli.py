@@ -16,6 +16,7 @@ def ktg(*args, timeout=300):
     )
 
 
+@pytest.mark.slow
 def test_train_then_sample(tmp_path):
     out = tmp_path / "run"
     result = ktg("train", "--model", "dcgan", "--tiny", "--dataset", "digits", "--limit", "128",

@@ -146,8 +146,10 @@ class GAN(keras.Model):
             raise ValueError("compile: d_optimizer and g_optimizer must be two optimizer objects")
         self.d_loss_fn, self.g_loss_fn = get_adversarial_loss(loss)
         self.loss_name = loss
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        # Built on every weight, not only those trainable now, so that layers
+        # frozen before `compile` can be unfrozen later (and the reverse).
+        self.d_optimizer.build(self.discriminator.weights)
+        self.g_optimizer.build(self.generator.weights)
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):

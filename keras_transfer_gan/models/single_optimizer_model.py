@@ -11,9 +11,10 @@ class SingleOptimizerModel(keras.Model):
     """
 
     def compile(self, optimizer="adam", **kwargs):
-        """Attach the optimizer and build it on the trainable weights."""
+        """Attach the optimizer and build it on every weight (so freezing before or after compile is alike)."""
         super().compile(optimizer=optimizer, **kwargs)
-        self.optimizer.build(self.trainable_variables)
+        averages = {id(w) for layer in self.layers if layer.name.endswith("_ema") for w in layer.weights}
+        self.optimizer.build([w for w in self.weights if id(w) not in averages])
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False):

@@ -79,7 +79,8 @@ class Trainer:
             self.manager = tf.train.CheckpointManager(
                 self.checkpoint, checkpoint_dir, max_to_keep=max_to_keep, step_counter=self.step
             )
-        self._step_fn = self._make_step_fn(use_tf_function)
+        self._use_tf_function = use_tf_function
+        self._step_fn, self._traced_for = None, None
 
     def _make_step_fn(self, use_tf_function):
         strategy, model, step = self.strategy, self.model, self.step
@@ -139,6 +140,10 @@ class Trainer:
             base = int(self.step.numpy())  # a plain call trains `epochs` more epochs
         start = int(self.step.numpy()) - base
         total = epochs * steps_per_epoch
+        # A traced step keeps the trainable list it saw: trace again after a freeze.
+        trainable = tuple(id(v) for v in self.model.trainable_variables)
+        if self._step_fn is None or trainable != self._traced_for:
+            self._step_fn, self._traced_for = self._make_step_fn(self._use_tf_function), trainable
         history = {"step": []}
         callbacks = self.callbacks
         for cb in callbacks:

@@ -1,0 +1,107 @@
+"""Freezing by layer path: name pattern, first n layers, or a fraction; and Freeze-D."""
+
+import fnmatch
+import re
+
+import keras
+
+from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
+
+
+def _parts(model):
+    """Top-level sub-models (generator, discriminator, ...), without EMA copies."""
+    parts = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+    return [part for part in parts if not part.name.endswith("_ema")]
+
+
+def layer_paths(model, submodel=None):
+    """``[(path, layer)]`` for every layer with weights, in order: ``SUBMODEL/[NESTED/]LAYER``."""
+
+    def walk(prefix, container):
+        for layer in container.layers:
+            if isinstance(layer, keras.Model):
+                yield from walk(f"{prefix}/{layer.name}", layer)
+            elif layer.weights:
+                yield f"{prefix}/{layer.name}", layer
+
+    found = []
+    for part in _parts(model):
+        if submodel is None or part.name == submodel:
+            found.extend(walk(part.name, part))
+    if submodel is not None and not found:
+        names = ", ".join(part.name for part in _parts(model))
+        raise ValueError(f"freeze: no sub-model {submodel!r} (sub-models: {names})")
+    return found
+
+
+def _pattern_match(path, patterns):
+    return any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, f"*{p}*") for p in patterns)
+
+
+def set_trainable(model, trainable, pattern=None, first_n=None, fraction=None, submodel=None):
+    """Set `trainable` on the layers chosen by exactly one selector; returns a `FreezeSummary`.
+
+    Args:
+        model: a zoo model (or any Keras model).
+        trainable: bool.
+        pattern: str or list of glob patterns over layer paths such as
+            ``discriminator/d_block1_conv``; a bare word matches anywhere.
+        first_n: int. The first n layers with weights (of `submodel`, or of the whole model).
+        fraction: float in [0, 1]. The first ``round(fraction * n)`` layers.
+        submodel: str or None. Restrict `first_n` / `fraction` / `pattern` to one sub-model.
+    """
+    selectors = [s is not None for s in (pattern, first_n, fraction)]
+    if sum(selectors) != 1:
+        raise ValueError("freeze: give exactly one of pattern=, first_n= or fraction=")
+    layers = layer_paths(model, submodel)
+    if pattern is not None:
+        patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+        chosen = [(p, l) for p, l in layers if _pattern_match(p, patterns)]
+        if not chosen:
+            raise ValueError(f"freeze: pattern {pattern!r} matches no layer (e.g. {layers[0][0]!r})")
+    elif first_n is not None:
+        if isinstance(first_n, bool) or not isinstance(first_n, int) or not 0 <= first_n <= len(layers):
+            raise ValueError(f"freeze: first_n must be an integer in [0, {len(layers)}], got {first_n!r}")
+        chosen = layers[:first_n]
+    else:
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"freeze: fraction must be in [0, 1], got {fraction!r}")
+        chosen = layers[: int(round(fraction * len(layers)))]
+    for _, layer in chosen:
+        layer.trainable = trainable
+    # A traced `fit` step keeps the trainable list it was traced with: drop it
+    # so the next `fit` traces again (what `compile` would do, minus resetting
+    # the optimizers). `Trainer` notices the change by itself.
+    model.train_function = None
+    return FreezeSummary.of(model, [p for p, _ in chosen])
+
+
+def freeze(model, pattern=None, first_n=None, fraction=None, submodel=None):
+    """Freeze the chosen layers (see `set_trainable`). Frozen batch norm runs in inference mode.
+
+    Example:
+    >>> summary = freeze(model, pattern="discriminator/d_block1_*")
+    >>> print(summary)
+    """
+    return set_trainable(model, False, pattern, first_n, fraction, submodel)
+
+
+def unfreeze(model, pattern=None, first_n=None, fraction=None, submodel=None):
+    """Make the chosen layers trainable again (see `set_trainable`)."""
+    return set_trainable(model, True, pattern, first_n, fraction, submodel)
+
+
+def freeze_discriminator_blocks(model, k):
+    """Freeze-D (Mo et al., 2020): freeze the discriminator's first `k` blocks (``d_block1``..``d_blockk``)."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"freeze_d: k must be a non-negative integer, got {k!r}")
+    blocks = sorted({
+        int(m.group(1)) for p, _ in layer_paths(model, "discriminator")
+        if (m := re.search(r"/d_block(\d+)_", p))
+    })
+    if k > len(blocks):
+        raise ValueError(f"freeze_d: the discriminator has {len(blocks)} blocks, cannot freeze {k}")
+    if k == 0:
+        return FreezeSummary.of(model, [])
+    return freeze(model, pattern=[f"discriminator/d_block{i}_*" for i in blocks[:k]])
+

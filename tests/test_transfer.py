@@ -1,0 +1,154 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transfer_gan import create_model
+from keras_transfer_gan.data import load_dataset
+from keras_transfer_gan.training import compile_for_training
+from keras_transfer_gan.transfer import (
+    freeze,
+    freeze_discriminator_blocks,
+    layer_paths,
+    named_weights,
+    transfer_weights,
+    unfreeze,
+)
+
+
+def _data(n=32, channels=1):
+    return load_dataset("digits", image_size=16, batch_size=16, limit=n, channels=channels,
+                        shuffle=False, drop_remainder=True)
+
+
+def test_transferred_weights_equal_the_source_before_training():
+    source = create_model("dcgan", tiny=True)
+    target = create_model("dcgan", tiny=True)
+    report = transfer_weights(source, target)
+    assert not report.problems and len(report.copied) == len(named_weights(target))
+    for path, variable in named_weights(target).items():
+        np.testing.assert_array_equal(variable.numpy(), named_weights(source)[path].numpy(), err_msg=path)
+    z = np.random.default_rng(0).standard_normal((2, 16)).astype("float32")
+    np.testing.assert_array_equal(source.generate(z), target.generate(z))
+
+
+def test_report_lists_every_mismatch_and_strict_raises():
+    source = create_model("dcgan", tiny=True)  # 1 channel
+    target = create_model("dcgan", tiny=True, channels=3)
+    report = transfer_weights(source, target, dont_load=["d_logits"])
+    assert "discriminator/d_block1_conv/kernel" in report.by_status("shape mismatch")
+    assert "generator/g_out_deconv/kernel" in report.by_status("shape mismatch")
+    assert report.by_status("not loaded") == ["discriminator/d_logits/kernel", "discriminator/d_logits/bias"]
+    assert "generator/g_project/kernel" in report.copied
+    text = str(report)
+    assert "shape mismatch" in text and "4x4x1x8" in text and "4x4x3x8" in text
+    assert sum(report.counts().values()) == len(report.rows)
+    with pytest.raises(ValueError, match="strict=True.*did not transfer"):
+        transfer_weights(source, target, strict=True)
+
+
+def test_missing_and_unused_weights_are_reported():
+    source = create_model("dcgan", tiny=True, spectral_norm=True)
+    target = create_model("dcgan", tiny=True)
+    report = transfer_weights(source, target)
+    assert "discriminator/d_block2_bn/gamma" in report.by_status("missing in source")
+    assert any(p.startswith("discriminator/d_block1_sn") for p in report.by_status("unused in source"))
+
+
+def test_freeze_by_pattern_first_n_and_fraction_with_summary():
+    model = create_model("dcgan", tiny=True)
+    summary = freeze(model, pattern="discriminator/d_block1_*")
+    assert summary.changed == ("discriminator/d_block1_conv",)
+    assert not model.discriminator.get_layer("d_block1_conv").trainable
+    assert summary.parts["discriminator"]["frozen"] == 4 * 4 * 1 * 8 + 8
+    assert summary.parts["generator"]["frozen"] == 0
+    assert "discriminator" in str(summary)
+    unfreeze(model, pattern="d_block1")
+    summary = freeze(model, first_n=2, submodel="generator")
+    assert summary.changed == ("generator/g_project", "generator/g_project_bn")
+    summary = freeze(model, fraction=0.5, submodel="discriminator")
+    assert len(summary.changed) == round(0.5 * len(layer_paths(model, "discriminator")))
+    with pytest.raises(ValueError, match="exactly one of"):
+        freeze(model, pattern="x", first_n=1)
+    with pytest.raises(ValueError, match="matches no layer"):
+        freeze(model, pattern="nothing_like_this")
+    with pytest.raises(ValueError, match="no sub-model 'critic'"):
+        freeze(model, first_n=1, submodel="critic")
+
+
+def test_frozen_weights_stay_and_trainable_ones_change_after_steps():
+    keras.utils.set_random_seed(0)
+    model = create_model("dcgan", tiny=True)
+    freeze_discriminator_blocks(model, 1)
+    compile_for_training(model)
+    frozen = model.discriminator.get_layer("d_block1_conv").get_weights()
+    trained = model.discriminator.get_layer("d_block2_conv").get_weights()
+    model.fit(_data(), epochs=1, verbose=0)
+    for a, b in zip(frozen, model.discriminator.get_layer("d_block1_conv").get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(trained[0], model.discriminator.get_layer("d_block2_conv").get_weights()[0])
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_freezing_before_or_after_compile_behaves_the_same(order):
+    """Keras 3 users trip here: the optimizer must not care when the freeze happened."""
+    keras.utils.set_random_seed(1)
+    results = {}
+    base = create_model("dcgan", tiny=True)
+    weights = base.get_weights()
+    for when in ("before", "after"):
+        model = create_model("dcgan", tiny=True)
+        model.set_weights(weights)
+        if when == "before":
+            freeze(model, pattern="generator/g_project")
+            compile_for_training(model)
+        else:
+            compile_for_training(model)
+            freeze(model, pattern="generator/g_project")
+        model.fit(_data(), epochs=1, verbose=0, shuffle=False)
+        results[when] = model
+    np.testing.assert_array_equal(
+        results["before"].generator.get_layer("g_project").get_weights()[0], weights[0]
+    )
+    for a, b in zip(results["before"].weights, results["after"].weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    # Unfreezing after compile works too (the optimizer knows every weight).
+    model = results[order]
+    unfreeze(model, pattern="generator/g_project")
+    model.fit(_data(), epochs=1, verbose=0)
+    assert not np.allclose(model.generator.get_layer("g_project").get_weights()[0], weights[0])
+
+
+def test_frozen_batch_norm_runs_in_inference_mode():
+    model = create_model("dcgan", tiny=True)
+    freeze(model, pattern="generator/g_project_bn")
+    layer = model.generator.get_layer("g_project_bn")
+    stats = [w.numpy().copy() for w in layer.non_trainable_weights]
+    z = tf.random.normal([8, 16])
+    model.generator(z, training=True)
+    for before, w in zip(stats, layer.non_trainable_weights):
+        np.testing.assert_array_equal(before, w.numpy())  # moving statistics untouched
+    x = tf.random.normal([8, 256], mean=3.0)  # far from the moving statistics (0, 1)
+    np.testing.assert_allclose(layer(x, training=True), layer(x, training=False), atol=1e-6)
+
+
+def test_freeze_d_validates_k():
+    model = create_model("dcgan", tiny=True)
+    with pytest.raises(ValueError, match="has 2 blocks, cannot freeze 3"):
+        freeze_discriminator_blocks(model, 3)
+    assert freeze_discriminator_blocks(model, 2).changed == (
+        "discriminator/d_block1_conv", "discriminator/d_block2_conv", "discriminator/d_block2_bn"
+    )
+
+
+def test_trainer_notices_a_freeze_between_fits():
+    from keras_transfer_gan.training import Trainer
+
+    model = create_model("dcgan", tiny=True)
+    compile_for_training(model)
+    trainer = Trainer(model, verbose=0)
+    trainer.fit(_data(), epochs=1)
+    freeze(model, pattern="generator/g_project")
+    before = model.generator.get_layer("g_project").get_weights()[0]
+    trainer.fit(_data(), epochs=1)
+    np.testing.assert_array_equal(before, model.generator.get_layer("g_project").get_weights()[0])
