@@ -152,3 +152,74 @@ def test_trainer_notices_a_freeze_between_fits():
     before = model.generator.get_layer("g_project").get_weights()[0]
     trainer.fit(_data(), epochs=1)
     np.testing.assert_array_equal(before, model.generator.get_layer("g_project").get_weights()[0])
+
+
+# ------------------------------------------------------------ DiffAugment
+def test_diff_augment_is_seeded_and_changes_images():
+    from keras_transfer_gan.transfer import DiffAugment
+
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)), tf.float32)
+    augment = DiffAugment()
+    a, b = augment(x, tf.constant([1, 2])), augment(x, tf.constant([1, 2]))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == x.shape and not np.allclose(a, augment(x, tf.constant([1, 3])))
+    cut = DiffAugment("cutout")(x, tf.constant([0, 0])).numpy()
+    for mask in (cut == 0).all(axis=-1):  # one 8x8 square per image, clipped at the border
+        rows, cols = np.nonzero(mask)
+        height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        assert mask.sum() == height * width and 4 <= height <= 8 and 4 <= width <= 8
+    moved = DiffAugment("translation")(x, tf.constant([0, 5])).numpy()
+    assert not np.allclose(moved, x.numpy())
+    with pytest.raises(ValueError, match="unknown policy"):
+        DiffAugment("rotate")
+
+
+def test_diff_augment_keeps_gradients_flowing_to_the_generator():
+    from keras_transfer_gan.transfer import DiffAugment
+
+    model = create_model("dcgan", tiny=True)
+    augment = DiffAugment()
+    z = tf.random.normal([8, 16])
+    with tf.GradientTape() as tape:
+        logits = model.discriminator(augment(model.generator(z, training=True), tf.constant([3, 4])))
+        loss = tf.reduce_mean(logits)
+    grads = tape.gradient(loss, model.generator.trainable_variables)
+    assert all(g is not None and np.all(np.isfinite(g.numpy())) for g in grads)
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+
+
+# ------------------------------------------------------------------ L2-SP
+def test_l2_sp_gradient_is_alpha_times_distance_to_source():
+    from keras_transfer_gan.transfer import L2SP
+
+    source = create_model("dcgan", tiny=True)
+    target = create_model("dcgan", tiny=True, channels=3)
+    transfer_weights(source, target)
+    for w in target.generator.trainable_variables:
+        w.assign(w + tf.random.normal(w.shape, stddev=0.1))
+    penalty = L2SP(source, alpha=0.3, beta=0.05)
+    transferred, new = penalty.split(target.generator)
+    assert [v.path for v in new] == ["g_out_deconv/kernel", "g_out_deconv/bias"]  # 1 -> 3 channels: new
+    with tf.GradientTape() as tape:
+        value = penalty(target.generator)
+    grads = dict(zip([id(v) for v in target.generator.trainable_variables],
+                     tape.gradient(value, target.generator.trainable_variables)))
+    for variable, w0 in transferred:
+        np.testing.assert_allclose(grads[id(variable)].numpy(), 0.3 * (variable.numpy() - w0), rtol=1e-5, atol=1e-7)
+    for variable in new:
+        np.testing.assert_allclose(grads[id(variable)].numpy(), 0.05 * variable.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_training_with_diff_augment_and_l2_sp():
+    from keras_transfer_gan.transfer import L2SP, DiffAugment
+
+    keras.utils.set_random_seed(0)
+    source = create_model("dcgan", tiny=True)
+    target = create_model("dcgan", tiny=True)
+    transfer_weights(source, target)
+    freeze_discriminator_blocks(target, 1)
+    compile_for_training(target, augment=DiffAugment(), weight_penalty=L2SP(source, alpha=1.0))
+    history = target.fit(_data(), epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"][0]) and np.isfinite(history["g_loss"][0])
+    g_kernel = target.generator.get_layer("g_project").get_weights()[0]
+    assert not np.allclose(g_kernel, source.generator.get_layer("g_project").get_weights()[0])

@@ -2,9 +2,9 @@
 
 All three train the identical networks (built by the same functions, from the
 same initial weights) with the same optimizers on the same in-memory batch, in
-one process. Rounds are interleaved; rates are each path's best round, and the
-ratios are the median of per-round ratios, so a drift in machine speed (a
-noisy neighbour, thermal state) cancels out.
+one process. Rounds are interleaved and each path's best round counts: on the
+2-core build machines a round runs either at full speed or about 2x slower
+(CPU quota throttling), whichever path it falls on.
 
     python tools/bench_train_step.py                  # defaults: 32x32, batch 64
     python tools/bench_train_step.py --batch 256 --steps 20 --rounds 3
@@ -108,8 +108,12 @@ def run(args):
         for name, fn in paths.items():
             times[name].append(fn())
     rate = {name: args.steps / min(seconds) for name, seconds in times.items()}
-    # Per-round ratios cancel slow drifts in machine speed; report their median.
-    ratio = {
+    # On the 2-core build machines a round takes either its normal time or
+    # about twice as long (the CPU quota throttles), whichever path it hits;
+    # the best rounds are the unthrottled ones, so the ratios compare those.
+    # The median of per-round ratios is kept as a second opinion.
+    ratio = {name: rate[name] / rate["minimal"] for name in ("fit", "trainer")}
+    median = {
         name: float(np.median(np.array(times["minimal"]) / np.array(times[name])))
         for name in ("fit", "trainer")
     }
@@ -120,8 +124,10 @@ def run(args):
         "keras": keras.__version__,
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
         "steps_per_s": rate,
+        "round_seconds": times,
         "fit_over_minimal": ratio["fit"],
         "trainer_over_minimal": ratio["trainer"],
+        "median_round_ratio": median,
     }
 
 
@@ -131,8 +137,8 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--filters", type=int, default=64, help="g_filters = d_filters")
     parser.add_argument("--latent", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=15, help="steps per timed round")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=40, help="steps per timed round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps_per_execution", type=int, default=1, help="for fit")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -141,8 +147,9 @@ def main():
           f"TF {result['tensorflow']}, Keras {result['keras']}, oneDNN={result['onednn']}, {result['machine']}")
     for name, value in result["steps_per_s"].items():
         print(f"  {name:<8} {value:8.2f} steps/s")
-    print(f"  fit / minimal     = {result['fit_over_minimal']:.3f}  (median of per-round ratios)")
-    print(f"  trainer / minimal = {result['trainer_over_minimal']:.3f}  (median of per-round ratios)")
+    median = result["median_round_ratio"]
+    print(f"  fit / minimal     = {result['fit_over_minimal']:.3f}  (best rounds; median of rounds {median['fit']:.3f})")
+    print(f"  trainer / minimal = {result['trainer_over_minimal']:.3f}  (best rounds; median of rounds {median['trainer']:.3f})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -125,20 +125,28 @@ class GAN(keras.Model):
         return config
 
     # --------------------------------------------------------------- compile
-    def compile(self, d_optimizer, g_optimizer, loss=None, **kwargs):
-        """Attach one optimizer per sub-model and the adversarial loss.
+    def compile(self, d_optimizer, g_optimizer, loss=None, augment=None, weight_penalty=None, **kwargs):
+        """Attach one optimizer per sub-model, the adversarial loss and the small-data options.
 
-        Both optimizers are built here on the sub-models' trainable weights, so
-        call `compile` inside `strategy.scope()` when training distributed.
+        Both optimizers are built here on the sub-models' weights, so call
+        `compile` inside `strategy.scope()` when training distributed.
 
         Args:
             d_optimizer: a `keras.optimizers.Optimizer` (or identifier) for D.
             g_optimizer: a `keras.optimizers.Optimizer` (or identifier) for G.
             loss: str. ``"non_saturating"``, ``"hinge"`` or ``"wasserstein"``;
                 None for the model's `default_loss`.
+            augment: callable ``(images, seed) -> images`` applied to real and
+                fake images on D's input (e.g. `DiffAugment`), or None.
+            weight_penalty: callable ``(submodel) -> scalar`` added to the loss
+                of each sub-model updated (e.g. `L2SP`), or None.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
+
+        `augment` and `weight_penalty` are training settings, not saved with the model.
         """
         super().compile(**kwargs)
+        self.augment = augment
+        self.weight_penalty = weight_penalty
         loss = loss or self.default_loss
         self.d_optimizer = keras.optimizers.get(d_optimizer)
         self.g_optimizer = keras.optimizers.get(g_optimizer)
@@ -211,17 +219,32 @@ class GAN(keras.Model):
         return None, {}
 
     # ------------------------------------------------------------- training
+    def d_input(self, images, stream):
+        """Images as D sees them: through `augment` when one is set (keyed by step and stream)."""
+        if getattr(self, "augment", None) is None:
+            return images
+        seed = tf.stack([tf.constant(self.seed + 2, tf.int64), tf.cast(self.step, tf.int64) * 64 + stream])
+        return self.augment(images, seed)
+
+    def penalty_of(self, submodel):
+        """`weight_penalty` for a sub-model, divided among replicas (their gradients are summed)."""
+        if getattr(self, "weight_penalty", None) is None:
+            return 0.0
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        return self.weight_penalty(submodel) / replicas
+
     def discriminator_step(self, real, labels, stream=0):
         """One update of D; returns the per-replica values to log."""
         z = self.sample_noise(tf.shape(real)[0], stream=stream)
         with tf.GradientTape() as tape:
             fake = self.generator(self.generator_inputs(z, labels, real), training=True)
-            real_logits, real_aux = self.discriminator_outputs(real, labels, True)
-            fake_logits, fake_aux = self.discriminator_outputs(fake, labels, True)
+            real_logits, real_aux = self.discriminator_outputs(self.d_input(real, 8 + stream), labels, True)
+            fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 16 + stream), labels, True)
             per_example = self.d_loss_fn(real_logits, fake_logits)
             extra, logs = self.d_penalty(real, fake, labels, real_aux, fake_aux)
             total = per_example if extra is None else per_example + extra
-            loss = tf.nn.compute_average_loss(total)
+            loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.discriminator)
         weights = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return {"d_loss": tf.reduce_mean(total), **logs}
@@ -231,11 +254,11 @@ class GAN(keras.Model):
         z = self.sample_noise(tf.shape(real)[0], stream=32)
         with tf.GradientTape() as tape:
             fake = self.generator(self.generator_inputs(z, labels, real), training=True)
-            fake_logits, fake_aux = self.discriminator_outputs(fake, labels, True)
+            fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 40), labels, True)
             per_example = self.adv_weight * self.g_loss_fn(fake_logits)
             extra, logs = self.g_penalty(fake, real, labels, fake_aux)
             total = per_example if extra is None else per_example + extra
-            loss = tf.nn.compute_average_loss(total)
+            loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator)
         weights = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return {"g_loss": tf.reduce_mean(total), **logs}

@@ -1,5 +1,6 @@
-"""Transfer: copy what matches, report what does not, freeze by layer path, Freeze-D."""
+"""Transfer: copy what matches, report what does not, freeze by layer path, Freeze-D, L2-SP, DiffAugment."""
 
+from keras_transfer_gan.transfer.diff_augment import DiffAugment
 from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
 from keras_transfer_gan.transfer.freezing import (
     freeze,
@@ -8,11 +9,14 @@ from keras_transfer_gan.transfer.freezing import (
     set_trainable,
     unfreeze,
 )
+from keras_transfer_gan.transfer.l2_sp import L2SP
 from keras_transfer_gan.transfer.transfer_report import TransferReport
 from keras_transfer_gan.transfer.weights import named_weights, transfer_weights
 
 __all__ = [
+    "DiffAugment",
     "FreezeSummary",
+    "L2SP",
     "TransferReport",
     "freeze",
     "freeze_discriminator_blocks",
