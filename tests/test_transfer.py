@@ -223,3 +223,111 @@ def test_training_with_diff_augment_and_l2_sp():
     assert np.isfinite(history["d_loss"][0]) and np.isfinite(history["g_loss"][0])
     g_kernel = target.generator.get_layer("g_project").get_weights()[0]
     assert not np.allclose(g_kernel, source.generator.get_layer("g_project").get_weights()[0])
+
+
+# ---------------------------------------------------------- head rebuilding
+def test_one_channel_source_transfers_into_three_channel_target():
+    from keras_transfer_gan.transfer import rebuild_heads
+
+    source = create_model("dcgan", tiny=True)  # gray
+    target = create_model("dcgan", tiny=True, channels=3)
+    report = rebuild_heads(source, target)
+    assert not report.problems, str(report)
+    z = np.random.default_rng(0).standard_normal((4, 16)).astype("float32")
+    gray = source.generate(z)
+    np.testing.assert_allclose(target.generate(z), np.repeat(gray, 3, axis=-1), atol=1e-6)
+    # D sees a gray image given as RGB exactly as the source saw the gray image.
+    np.testing.assert_allclose(
+        target.discriminator(np.repeat(gray, 3, axis=-1), training=False).numpy(),
+        source.discriminator(gray, training=False).numpy(), rtol=1e-5, atol=1e-6,
+    )
+
+
+def test_three_to_one_channel_and_repeat_mode():
+    from keras_transfer_gan.transfer import rebuild_heads
+
+    source = create_model("dcgan", tiny=True, channels=3)
+    target = create_model("dcgan", tiny=True, channels=1)
+    assert not rebuild_heads(source, target).problems
+    kernel = source.discriminator.get_layer("d_block1_conv").get_weights()[0]
+    np.testing.assert_allclose(target.discriminator.get_layer("d_block1_conv").get_weights()[0],
+                               kernel.sum(axis=2, keepdims=True), rtol=1e-6)
+    repeat = create_model("dcgan", tiny=True, channels=3)
+    rebuild_heads(create_model("dcgan", tiny=True), repeat, mode="repeat")
+    first = repeat.discriminator.get_layer("d_block1_conv").get_weights()[0]
+    np.testing.assert_array_equal(first[:, :, 0], first[:, :, 2])
+
+
+def test_new_class_count_keeps_the_shared_classes():
+    from keras_transfer_gan.transfer import rebuild_heads
+
+    source = create_model("acgan", tiny=True, num_classes=10)
+    target = create_model("acgan", tiny=True, num_classes=5)
+    report = rebuild_heads(source, target, class_map={0: 5, 1: 6, 2: 7, 3: 8, 4: 9})
+    assert not report.problems, str(report)
+    src_rows = source.generator.get_layer("g_label_embedding").get_weights()[0]
+    np.testing.assert_array_equal(target.generator.get_layer("g_label_embedding").get_weights()[0], src_rows[5:10])
+    src_head = source.discriminator.get_layer("d_class_logits").get_weights()
+    tgt_head = target.discriminator.get_layer("d_class_logits").get_weights()
+    np.testing.assert_array_equal(tgt_head[0], src_head[0][:, 5:10])
+    np.testing.assert_array_equal(tgt_head[1], src_head[1][5:10])
+    # More classes than the source: the extra rows keep their initialisation.
+    bigger = create_model("acgan", tiny=True, num_classes=12)
+    init = bigger.generator.get_layer("g_label_embedding").get_weights()[0].copy()
+    rebuild_heads(source, bigger)
+    rows = bigger.generator.get_layer("g_label_embedding").get_weights()[0]
+    np.testing.assert_array_equal(rows[:10], src_rows)
+    np.testing.assert_array_equal(rows[10:], init[10:])
+
+
+def test_new_vocabulary_copies_rows_of_shared_characters():
+    from keras_transfer_gan.data import Vocabulary
+    from keras_transfer_gan.transfer import rebuild_heads
+
+    src_vocab, tgt_vocab = Vocabulary.from_text("abcdef"), Vocabulary.from_text("xfab")
+    source = create_model("char_lstm", tiny=True, vocabulary=src_vocab)
+    target = create_model("char_lstm", tiny=True, vocabulary=tgt_vocab)
+    init = target.network.get_layer("embedding").get_weights()[0].copy()
+    report = rebuild_heads(source, target, vocabularies=(src_vocab, tgt_vocab))
+    assert not report.problems, str(report)
+    src_emb = source.network.get_layer("embedding").get_weights()[0]
+    tgt_emb = target.network.get_layer("embedding").get_weights()[0]
+    for char in "fab":
+        np.testing.assert_array_equal(tgt_emb[tgt_vocab.encode(char)[0]], src_emb[src_vocab.encode(char)[0]])
+    np.testing.assert_array_equal(tgt_emb[tgt_vocab.encode("x")[0]], init[tgt_vocab.encode("x")[0]])
+    src_logits = source.network.get_layer("logits").get_weights()[0]
+    tgt_logits = target.network.get_layer("logits").get_weights()[0]
+    np.testing.assert_array_equal(tgt_logits[:, tgt_vocab.encode("a")[0]], src_logits[:, src_vocab.encode("a")[0]])
+
+
+# --------------------------------------------------------------------- ADA
+def test_ada_probability_follows_r_t_towards_the_target():
+    from keras_transfer_gan.transfer import ADA
+
+    ada = ADA(target=0.6, speed_kimg=0.1)
+    overfit = tf.ones([50, 1])  # every real logit positive: r_t = 1 > 0.6
+    r_t = ada.update(overfit)
+    assert float(r_t) == 1.0 and float(ada.p) == pytest.approx(50 / 100)
+    ada.update(overfit)
+    assert float(ada.p) == pytest.approx(0.8)  # clipped at max_p
+    for _ in range(3):
+        ada.update(-tf.ones([50, 1]))  # r_t = -1 < 0.6: less augmentation
+    assert float(ada.p) == 0.0
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (6, 16, 16, 1)), tf.float32)
+    np.testing.assert_array_equal(ada(x, tf.constant([0, 1])), x)  # p = 0: untouched
+    ada.p.assign(1.0)
+    assert not np.allclose(ada(x, tf.constant([0, 1])), x)
+
+
+def test_ada_adapts_during_training():
+    """A frozen D whose real logits are all positive (r_t = 1) drives p up to max_p during fit."""
+    from keras_transfer_gan.transfer import ADA
+
+    model = create_model("dcgan", tiny=True)
+    kernel, _ = model.discriminator.get_layer("d_logits").get_weights()
+    model.discriminator.get_layer("d_logits").set_weights([kernel * 0, np.array([5.0], np.float32)])
+    freeze(model, pattern="discriminator/")
+    ada = ADA(speed_kimg=0.05)
+    compile_for_training(model, augment=ada)
+    model.fit(_data(64), epochs=1, verbose=0)
+    assert float(ada.p) == pytest.approx(0.8)

@@ -245,8 +245,11 @@ class GAN(keras.Model):
             extra, logs = self.d_penalty(real, fake, labels, real_aux, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.discriminator)
+        if hasattr(getattr(self, "augment", None), "update"):  # adaptive augmentation (ADA)
+            self.augment.update(real_logits)
         weights = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        if weights:  # a fully frozen D takes no step
+            self.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return {"d_loss": tf.reduce_mean(total), **logs}
 
     def generator_step(self, real, labels):
@@ -260,7 +263,8 @@ class GAN(keras.Model):
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator)
         weights = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        if weights:
+            self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return {"g_loss": tf.reduce_mean(total), **logs}
 
     def train_step(self, data):
