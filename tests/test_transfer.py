@@ -233,6 +233,9 @@ def test_one_channel_source_transfers_into_three_channel_target():
     target = create_model("dcgan", tiny=True, channels=3)
     report = rebuild_heads(source, target)
     assert not report.problems, str(report)
+    assert report.by_status("adapted") == [
+        "generator/g_out_deconv/kernel", "generator/g_out_deconv/bias", "discriminator/d_block1_conv/kernel"
+    ]
     z = np.random.default_rng(0).standard_normal((4, 16)).astype("float32")
     gray = source.generate(z)
     np.testing.assert_allclose(target.generate(z), np.repeat(gray, 3, axis=-1), atol=1e-6)

@@ -62,8 +62,8 @@ def rebuild_heads(source, target, mode="average", class_map=None, vocabularies=N
       are copied; characters new to the target keep their initialisation.
 
     Returns:
-        A `TransferReport` whose adapted weights read ``copied`` and whose
-        remaining mismatches (new rows are kept) stay listed.
+        A `TransferReport` in which the carried heads read ``adapted`` and
+        any mismatch left stays listed as such.
     """
     if mode not in ("average", "repeat"):
         raise ValueError(f"rebuild_heads: mode must be 'average' or 'repeat', got {mode!r}")
@@ -86,7 +86,7 @@ def rebuild_heads(source, target, mode="average", class_map=None, vocabularies=N
             rows.append(row)
             continue
         variable.assign(new.astype(np.float32))
-        rows.append(TransferRow(row.path, "copied", row.source_shape, row.target_shape))
+        rows.append(TransferRow(row.path, "adapted", row.source_shape, row.target_shape))
     return TransferReport(rows)
 
 

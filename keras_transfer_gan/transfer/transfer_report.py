@@ -2,7 +2,7 @@
 
 import dataclasses
 
-STATUSES = ("copied", "shape mismatch", "missing in source", "unused in source", "not loaded")
+STATUSES = ("copied", "adapted", "shape mismatch", "missing in source", "unused in source", "not loaded")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,7 +16,8 @@ class TransferRow:
 class TransferReport:
     """Rows ``(path, status, source shape, target shape)``; prints as a table.
 
-    Statuses: ``copied``; ``shape mismatch`` (both have the path, shapes
+    Statuses: ``copied``; ``adapted`` (carried across a change of channels,
+    classes or vocabulary by `rebuild_heads`); ``shape mismatch`` (both have the path, shapes
     differ: left as initialised); ``missing in source`` (the target's weight
     has no counterpart: left as initialised); ``unused in source`` (a source
     weight nothing took); ``not loaded`` (skipped by a `dont_load` pattern).
@@ -36,7 +37,7 @@ class TransferReport:
     @property
     def problems(self):
         """Rows that are neither copied nor deliberately skipped."""
-        return [row for row in self.rows if row.status not in ("copied", "not loaded")]
+        return [row for row in self.rows if row.status not in ("copied", "adapted", "not loaded")]
 
     def counts(self):
         return {status: len(self.by_status(status)) for status in STATUSES}
