@@ -17,6 +17,7 @@ _LAZY = {
     "Trainer": "keras_transfer_gan.training",
     "get_strategy": "keras_transfer_gan.training",
     "compile_for_training": "keras_transfer_gan.training",
+    "load_pretrained": "keras_transfer_gan.transfer",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -26,6 +26,18 @@ def replica_slice(batch_size, make_global):
     return full[rid * batch_size : (rid + 1) * batch_size]
 
 
+def prior_noise(n_or_z, latent_dim, seed):
+    """Noise for sampling: `n` standard normal vectors drawn from `seed`, or a given ``z`` checked."""
+    if isinstance(n_or_z, (int, np.integer)):
+        if n_or_z <= 0:
+            raise ValueError(f"generate: n must be positive, got {n_or_z}")
+        return tf.random.stateless_normal([int(n_or_z), latent_dim], seed=[int(seed), 7919])
+    z = tf.convert_to_tensor(n_or_z, tf.float32)
+    if z.shape.rank != 2 or z.shape[-1] != latent_dim:
+        raise ValueError(f"generate: z must be shaped (n, {latent_dim}), got {tuple(z.shape)}")
+    return z
+
+
 def unpack_batch(data):
     """``(inputs, labels or None)`` from a batch given as ``x``, ``(x,)`` or ``(x, y)``."""
     if isinstance(data, (tuple, list)):
@@ -282,15 +294,7 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------- sampling
     def _noise(self, n_or_z, seed):
-        if isinstance(n_or_z, (int, np.integer)):
-            if n_or_z <= 0:
-                raise ValueError(f"generate: n must be positive, got {n_or_z}")
-            seed = self.seed if seed is None else int(seed)
-            return tf.random.stateless_normal([int(n_or_z), self.latent_dim], seed=[seed, 7919])
-        z = tf.convert_to_tensor(n_or_z, tf.float32)
-        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"generate: z must be shaped (n, {self.latent_dim}), got {tuple(z.shape)}")
-        return z
+        return prior_noise(n_or_z, self.latent_dim, self.seed if seed is None else seed)
 
     def _run_sampler(self, inputs, batch_size):
         n = int(tf.shape(tf.nest.flatten(inputs)[0])[0])

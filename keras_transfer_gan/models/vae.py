@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras_transfer_gan.losses import kl_divergence
 from keras_transfer_gan.models.dcgan import build_dcgan_decoder
 from keras_transfer_gan.models.ema import make_ema_copy, update_ema
-from keras_transfer_gan.models.gan import replica_slice, unpack_batch
+from keras_transfer_gan.models.gan import prior_noise, replica_slice, unpack_batch
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
 from keras_transfer_gan.registry import register_model
 
@@ -218,12 +218,7 @@ class VAE(SingleOptimizerModel):
 
     def generate(self, n_or_z, labels=None, seed=None):
         """Decode prior samples: `n` (drawn from `seed`) or given ``z``."""
-        if isinstance(n_or_z, (int, np.integer)):
-            if n_or_z <= 0:
-                raise ValueError(f"generate: n must be positive, got {n_or_z}")
-            seed = self.seed if seed is None else int(seed)
-            n_or_z = tf.random.stateless_normal([int(n_or_z), self.latent_dim], seed=[seed, 7919])
-        return self.decode(n_or_z, labels)
+        return self.decode(prior_noise(n_or_z, self.latent_dim, self.seed if seed is None else seed), labels)
 
     def get_config(self):
         config = super().get_config()

@@ -12,6 +12,7 @@ from keras_transfer_gan.transfer.freezing import (
 )
 from keras_transfer_gan.transfer.heads import rebuild_heads
 from keras_transfer_gan.transfer.l2_sp import L2SP
+from keras_transfer_gan.transfer.loading import load_pretrained
 from keras_transfer_gan.transfer.transfer_report import TransferReport
 from keras_transfer_gan.transfer.weights import named_weights, transfer_weights
 
@@ -24,6 +25,7 @@ __all__ = [
     "freeze",
     "freeze_discriminator_blocks",
     "layer_paths",
+    "load_pretrained",
     "named_weights",
     "rebuild_heads",
     "set_trainable",
