@@ -82,7 +82,7 @@ class Trainer:
         self._use_tf_function = use_tf_function
         self._step_fn, self._traced_for = None, None
 
-    def _make_step_fn(self, use_tf_function):
+    def _make_step_fn(self):
         strategy, model, step = self.strategy, self.model, self.step
 
         def step_fn(iterator):
@@ -94,7 +94,7 @@ class Trainer:
                 for name, value in per_replica.items()
             }
 
-        return tf.function(step_fn) if use_tf_function else step_fn
+        return tf.function(step_fn) if self._use_tf_function else step_fn
 
     def restore(self):
         """Restore the latest checkpoint, if any; returns its path or None."""
@@ -143,7 +143,7 @@ class Trainer:
         # A traced step keeps the trainable list it saw: trace again after a freeze.
         trainable = tuple(id(v) for v in self.model.trainable_variables)
         if self._step_fn is None or trainable != self._traced_for:
-            self._step_fn, self._traced_for = self._make_step_fn(self._use_tf_function), trainable
+            self._step_fn, self._traced_for = self._make_step_fn(), trainable
         history = {"step": []}
         callbacks = self.callbacks
         for cb in callbacks:
