@@ -1,10 +1,8 @@
 import json
-import os
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_transfer_gan import create_model, load_pretrained
 from tests.helpers import assert_weights_equal

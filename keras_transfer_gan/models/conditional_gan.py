@@ -3,10 +3,10 @@
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.models.dcgan import DCGAN, _init, build_dcgan_decoder, build_dcgan_features
+from keras_transfer_gan.models.gan import class_labels
 from keras_transfer_gan.registry import register_model
 
 MODES = ("acgan", "projection")
@@ -168,19 +168,11 @@ class ConditionalGAN(DCGAN):
             seed, batch_size: as for `GAN.generate`.
         """
         z = self._noise(n_or_z, seed)
-        n = int(z.shape[0])
-        if labels is None:
-            labels = np.arange(n) % self.num_classes
-        labels = np.asarray(labels).reshape(-1)
-        if labels.shape[0] != n:
-            raise ValueError(f"generate: {labels.shape[0]} labels for {n} samples")
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"generate: labels must be integers, got {labels.dtype}")
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(
-                f"generate: labels must be in [0, {self.num_classes}), got {labels.min()}..{labels.max()}"
-            )
-        return self._run_sampler([z, tf.constant(labels, tf.int32)], batch_size)
+        try:
+            labels = class_labels(labels, int(z.shape[0]), self.num_classes)
+        except ValueError as exc:
+            raise ValueError(f"generate: {exc}") from None
+        return self._run_sampler([z, labels], batch_size)
 
     def get_config(self):
         config = super().get_config()

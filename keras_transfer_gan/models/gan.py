@@ -38,6 +38,20 @@ def prior_noise(n_or_z, latent_dim, seed):
     return z
 
 
+def class_labels(labels, n, num_classes):
+    """int32 labels for `n` samples: given ones checked, or None cycling 0, 1, ..., num_classes - 1."""
+    if labels is None:
+        return tf.constant(np.arange(n) % num_classes, tf.int32)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.shape[0] != n:
+        raise ValueError(f"{labels.shape[0]} labels for {n} samples")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be integers, got {labels.dtype}")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"labels must be in [0, {num_classes}), got {labels.min()}..{labels.max()}")
+    return tf.constant(labels, tf.int32)
+
+
 def unpack_batch(data):
     """``(inputs, labels or None)`` from a batch given as ``x``, ``(x,)`` or ``(x, y)``."""
     if isinstance(data, (tuple, list)):

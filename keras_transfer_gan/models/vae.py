@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras_transfer_gan.losses import kl_divergence
 from keras_transfer_gan.models.dcgan import build_dcgan_decoder
 from keras_transfer_gan.models.ema import make_ema_copy, update_ema
-from keras_transfer_gan.models.gan import prior_noise, replica_slice, unpack_batch
+from keras_transfer_gan.models.gan import class_labels, prior_noise, replica_slice, unpack_batch
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
 from keras_transfer_gan.registry import register_model
 
@@ -177,14 +177,7 @@ class VAE(SingleOptimizerModel):
             if labels is not None:
                 raise ValueError("labels given to an unconditional VAE")
             return None
-        if labels is None:
-            return tf.constant(np.arange(n) % self.num_classes, tf.int32)
-        labels = np.asarray(labels).reshape(-1)
-        if len(labels) != n or not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"labels must be {n} integers, got {labels.dtype} x {len(labels)}")
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(f"labels must be in [0, {self.num_classes}), got {labels.min()}..{labels.max()}")
-        return tf.constant(labels, tf.int32)
+        return class_labels(labels, n, self.num_classes)
 
     def _images(self, images):
         images = tf.convert_to_tensor(images, tf.float32)
