@@ -177,18 +177,13 @@ def cmd_train():
 
 def load_model_file(path):
     """A `.keras` file, or the `model.keras` inside a `ktg train` directory."""
-    import keras
-
-    import keras_transfer_gan.models  # noqa: F401  (registers the classes)
+    from keras_transfer_gan.transfer import load_pretrained
 
     if os.path.isdir(path):
         path = os.path.join(path, "model.keras")
     if not os.path.isfile(path):
         raise UsageError(f"--model: no such model file {path!r}")
-    try:
-        return keras.models.load_model(path)
-    except Exception as exc:  # corrupt or foreign files raise many types
-        raise UsageError(f"--model: cannot load {path!r}: {exc}".splitlines()[0]) from None
+    return load_pretrained(path)
 
 
 def cmd_sample():

@@ -17,13 +17,14 @@ class FreezeSummary:
 
     @classmethod
     def of(cls, model, changed):
-        from keras_transfer_gan.transfer.freezing import _parts
+        from keras_transfer_gan.transfer.freezing import layer_paths
+        from keras_transfer_gan.transfer.weights import submodels
 
         parts = {}
-        for part in _parts(model):
+        for part in submodels(model, include_ema=False):
             trainable = sum(int(np.prod(v.shape)) for v in part.trainable_weights)
             stats = frozen = 0
-            for layer in _leaf_layers(part):
+            for _, layer in layer_paths(model, part.name):
                 # Variables a layer creates as non-trainable (moving averages) are statistics.
                 for v in layer.non_trainable_weights:
                     if layer.trainable or _is_statistic(layer, v):
@@ -41,14 +42,6 @@ class FreezeSummary:
         return "\n".join(lines)
 
     __repr__ = __str__
-
-
-def _leaf_layers(container):
-    for layer in container.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        elif layer.weights:
-            yield layer
 
 
 def _is_statistic(layer, variable):

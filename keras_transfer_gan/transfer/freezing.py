@@ -6,12 +6,7 @@ import re
 import keras
 
 from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
-
-
-def _parts(model):
-    """Top-level sub-models (generator, discriminator, ...), without EMA copies."""
-    parts = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
-    return [part for part in parts if not part.name.endswith("_ema")]
+from keras_transfer_gan.transfer.weights import submodels
 
 
 def layer_paths(model, submodel=None):
@@ -25,11 +20,11 @@ def layer_paths(model, submodel=None):
                 yield f"{prefix}/{layer.name}", layer
 
     found = []
-    for part in _parts(model):
+    for part in submodels(model, include_ema=False):
         if submodel is None or part.name == submodel:
             found.extend(walk(part.name, part))
     if submodel is not None and not found:
-        names = ", ".join(part.name for part in _parts(model))
+        names = ", ".join(part.name for part in submodels(model, include_ema=False))
         raise ValueError(f"freeze: no sub-model {submodel!r} (sub-models: {names})")
     return found
 

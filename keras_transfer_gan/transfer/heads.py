@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from keras_transfer_gan.transfer.transfer_report import TransferReport, TransferRow
-from keras_transfer_gan.transfer.weights import named_weights, transfer_weights
+from keras_transfer_gan.transfer.weights import named_weights, submodels, transfer_weights
 
 
 def _owners(model):
@@ -19,8 +19,7 @@ def _owners(model):
                 for variable in layer.weights:
                     owners[f"{prefix}/{variable.path}"] = layer
 
-    parts = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
-    for part in parts:
+    for part in submodels(model):
         walk(part.name, part)
     return owners
 

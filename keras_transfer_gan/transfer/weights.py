@@ -8,6 +8,12 @@ import numpy as np
 from keras_transfer_gan.transfer.transfer_report import TransferReport, TransferRow
 
 
+def submodels(model, include_ema=True):
+    """The model's top-level sub-models (generator, discriminator, ...), or the model itself if none."""
+    parts = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+    return parts if include_ema else [part for part in parts if not part.name.endswith("_ema")]
+
+
 def named_weights(model):
     """``{path: variable}`` with paths ``SUBMODEL/LAYER/WEIGHT``, e.g. ``generator/g_project/kernel``.
 
@@ -15,9 +21,8 @@ def named_weights(model):
     (which shift between processes); a model without sub-models uses its own
     name as the first part.
     """
-    parts = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
     named = {}
-    for part in parts:
+    for part in submodels(model):
         for variable in part.weights:
             named[f"{part.name}/{variable.path}"] = variable
     return named
