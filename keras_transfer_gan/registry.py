@@ -73,7 +73,7 @@ def list_models():
     return sorted(_REGISTRY)
 
 
-def create_model(name, tiny=False, replicas=1, **overrides):
+def create_model(name, tiny=False, replicas=1, pretrained=None, **overrides):
     """Build a registered model.
 
     Args:
@@ -81,9 +81,20 @@ def create_model(name, tiny=False, replicas=1, **overrides):
         tiny: bool. Start from the architecture's tiny test configuration.
         replicas: int. Replicas it will train on; above 1, the entry's
             `distributed` defaults apply (overrides still win).
+        pretrained: None, a zoo checkpoint name (``"dcgan_digits"``) or a
+            model file: start from its weights (`load_pretrained`), with
+            `overrides` rebuilding the heads that change.
         **overrides: constructor arguments.
     """
     entry = get_entry(name)
+    if pretrained is not None:
+        from keras_transfer_gan.transfer.loading import load_pretrained
+        from keras_transfer_gan.zoo import is_zoo_name, zoo_config
+
+        if is_zoo_name(pretrained) and zoo_config(pretrained).get("model") != name:
+            raise ValueError(f"create_model({name!r}): zoo checkpoint {pretrained!r} is a "
+                             f"{zoo_config(pretrained).get('model')!r} model")
+        return load_pretrained(pretrained, **overrides)
     config = dict(entry.tiny) if tiny else {}
     if replicas > 1:
         config.update(entry.distributed)

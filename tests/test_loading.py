@@ -67,3 +67,44 @@ def test_bad_sources_give_one_line_errors(tmp_path, make, message):
     with pytest.raises(ValueError) as info:
         load_pretrained(source)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+FIXTURES = __import__("os").path.join(__import__("os").path.dirname(__file__), "fixtures")
+LEGACY_CONFIG = dict(latent_dim=16, image_size=16, g_filters=16, d_filters=8)
+
+
+def _legacy_io():
+    io = np.load(f"{FIXTURES}/legacy_generator_io.npz")
+    return io["z"], io["images"]
+
+
+def test_legacy_keras2_full_h5_loads_with_keras2_outputs():
+    z, images = _legacy_io()
+    model = load_pretrained(f"{FIXTURES}/legacy_generator.h5")
+    assert isinstance(model, keras.Model) and model.name == "generator"
+    np.testing.assert_allclose(model(z, training=False), images, atol=1e-5)
+
+
+@pytest.mark.parametrize("fixture", ["legacy_generator.h5", "legacy_generator_weights.h5"])
+def test_legacy_keras2_h5_weights_go_into_a_zoo_model_by_layer_name(fixture):
+    z, images = _legacy_io()
+    model, report = load_pretrained(f"{FIXTURES}/{fixture}", model="dcgan", config=LEGACY_CONFIG,
+                                    return_report=True)
+    np.testing.assert_allclose(model.generate(z), images, atol=1e-5)
+    copied = {row.path for row in report.rows if row.status == "copied"}
+    assert "generator/g_project/kernel" in copied and "generator/g_up1_bn/moving_variance" in copied
+    # the discriminator was not in the file: reported, not silently skipped
+    assert {row.status for row in report.rows if row.path.startswith("discriminator/")} == {"missing in source"}
+
+
+def test_legacy_weights_only_h5_needs_an_architecture():
+    with pytest.raises(ValueError, match="weights-only Keras 2 .h5 holds no architecture"):
+        load_pretrained(f"{FIXTURES}/legacy_generator_weights.h5")
+
+
+def test_truncated_legacy_h5_is_a_one_line_error(tmp_path):
+    path = tmp_path / "cut.h5"
+    path.write_bytes(open(f"{FIXTURES}/legacy_generator.h5", "rb").read()[:5000])
+    with pytest.raises(ValueError) as info:
+        load_pretrained(str(path))
+    assert "not a Keras 2 HDF5" in str(info.value) and "\n" not in str(info.value)

@@ -10,7 +10,7 @@ from keras_transfer_gan.data import Vocabulary, load_dataset, text_dataset
 from keras_transfer_gan.training import Trainer, compile_for_training
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
-LABELLED = {"acgan", "cgan", "cvae"}
+LABELLED = {"acgan", "cgan", "cvae", "classifier"}
 
 
 def _build(name, channels=1, **overrides):
@@ -36,6 +36,8 @@ def _probe(model, name):
         return model(tf.constant(model.vocabulary.encode("the lazy fox")[None]))
     if name == "feature_generator":
         return model.generate(rng.uniform(-1, 1, (3, *model.image_shape)).astype("float32"), seed=1)
+    if name == "classifier":
+        return model(rng.uniform(-1, 1, (3, *model.image_shape)).astype("float32"))
     if name in ("vae", "cvae"):
         images = rng.uniform(-1, 1, (3, *model.image_shape)).astype("float32")
         return np.concatenate([model.generate(3, seed=1).ravel(), model.reconstruct(images).ravel()])
@@ -50,7 +52,7 @@ ALL = list_models()
 
 
 def test_every_architecture_is_registered():
-    assert set(ALL) >= {"dcgan", "wgan_gp", "acgan", "cgan", "vae", "cvae", "char_lstm", "feature_generator"}
+    assert set(ALL) >= {"dcgan", "wgan_gp", "acgan", "cgan", "vae", "cvae", "char_lstm", "feature_generator", "classifier"}
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -89,5 +91,8 @@ def test_three_channel_images(name):
     compile_for_training(model)
     data = _data(model, name, channels=3).take(1)
     model.fit(data, epochs=1, verbose=0)
-    assert _probe(model, name).reshape(-1, *model.image_shape).shape[-1] == 3
+    if name == "classifier":
+        assert model.backbone.input.shape[-1] == 3 and _probe(model, name).shape == (3, model.num_classes)
+    else:
+        assert np.asarray(_probe(model, name)).reshape(-1, *model.image_shape).shape[-1] == 3
     assert _finite(model)

@@ -28,6 +28,8 @@ def build_backbone(backbone, weights, image_size, feature_blocks):
         return backbone
     if backbone != "vgg19":
         raise ValueError(f"FeatureBackboneGenerator: backbone must be 'vgg19' or a keras.Model, got {backbone!r}")
+    if image_size < 32:
+        raise ValueError(f"FeatureBackboneGenerator: VGG19 needs image_size 32 or 64, got {image_size}")
     if not 1 <= feature_blocks <= 5:
         raise ValueError(f"FeatureBackboneGenerator: feature_blocks must be in 1..5, got {feature_blocks!r}")
     vgg = keras.applications.VGG19(
@@ -53,7 +55,8 @@ class FeatureBackboneGenerator(GAN):
 
     Args:
         backbone: ``"vgg19"`` or a `keras.Model` mapping images ``[-1, 1]``
-            shaped ``(size, size, 3)`` to a feature map. Defaults to ``"vgg19"``.
+            shaped ``(size, size, 1 or 3)`` to a feature map or vector (gray
+            and colour are converted to what it reads). Defaults to ``"vgg19"``.
         backbone_weights: ``"imagenet"`` (downloaded by Keras) or None
             (random init). Defaults to ``"imagenet"``.
         feature_blocks: int. VGG19 blocks to keep (1-5). Defaults to 3.
@@ -68,7 +71,7 @@ class FeatureBackboneGenerator(GAN):
     ...                                  latent_dim=16, g_filters=8, d_filters=8)
     """
 
-    SUPPORTED_SIZES = (32, 64)
+    SUPPORTED_SIZES = (16, 32, 64)  # VGG19 needs 32 or 64; a given backbone may read 16
 
     def __init__(
         self,
@@ -115,14 +118,23 @@ class FeatureBackboneGenerator(GAN):
         z = keras.Input((self.latent_dim,), name="z")
         image = keras.Input(self.image_shape, name="condition")
         x = image
-        if self.channels == 1:
+        wanted = int(backbone.input.shape[-1])
+        if self.channels == 1 and wanted == 3:
             x = keras.layers.Concatenate(name="b_gray_to_rgb")([image, image, image])
+        elif self.channels == 3 and wanted == 1:  # a gray backbone (e.g. a digits classifier) reads luminance
+            layer = keras.layers.Dense(1, name="b_rgb_to_gray", trainable=False)
+            x = layer(x)
+            layer.set_weights([np.full((3, 1), 1.0 / 3.0, np.float32), np.zeros((1,), np.float32)])
+        elif wanted != self.channels:
+            raise ValueError(f"FeatureBackboneGenerator: the backbone reads {wanted} channels, images have {self.channels}")
         if self._backbone_arg == "vgg19":
             layer, weights = _caffe_preprocess_layer()
             x = layer(x)
             layer.set_weights(weights)
         features = backbone(x)
-        pooled = keras.layers.GlobalAveragePooling2D(name="g_feature_pool")(features)
+        # A feature map is pooled; a backbone that already gives a vector is used as is.
+        pooled = keras.layers.GlobalAveragePooling2D(name="g_feature_pool")(features) if len(features.shape) == 4 \
+            else keras.layers.Flatten(name="g_feature_pool")(features)
         projected = keras.layers.Dense(self.latent_dim, activation="relu", name="g_feature_proj")(pooled)
         joined = keras.layers.Concatenate(name="g_condition")([z, projected])
         images = build_dcgan_decoder(joined, size, self.channels, self.g_filters)

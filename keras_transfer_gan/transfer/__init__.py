@@ -13,6 +13,7 @@ from keras_transfer_gan.transfer.freezing import (
 from keras_transfer_gan.transfer.heads import rebuild_heads
 from keras_transfer_gan.transfer.l2_sp import L2SP
 from keras_transfer_gan.transfer.loading import load_pretrained
+from keras_transfer_gan.transfer.recipe_result import RecipeResult
 from keras_transfer_gan.transfer.transfer_report import TransferReport
 from keras_transfer_gan.transfer.weights import named_weights, transfer_weights
 
@@ -21,6 +22,7 @@ __all__ = [
     "DiffAugment",
     "FreezeSummary",
     "L2SP",
+    "RecipeResult",
     "TransferReport",
     "freeze",
     "freeze_discriminator_blocks",

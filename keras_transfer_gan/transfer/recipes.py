@@ -1,0 +1,353 @@
+"""Transfer recipes: TrGAN, TGAN, CTGAN, classifier fine-tuning and generator-augmented classifiers.
+
+Each recipe takes a source (zoo name, file or Keras model) and batched target
+data, builds the target model, copies what transfers, freezes what stays,
+trains with a `Trainer` and returns a `RecipeResult`. With
+``report_to=print`` the transfer report and freeze summary are printed before
+training starts (what `ktg transfer` does).
+
+Example:
+>>> data = load_dataset("digits_m", image_size=32, batch_size=32, limit=100)
+>>> result = trgan("dcgan_digits", data, epochs=20, channels=3, freeze_d=2, augment="diffaugment")
+>>> result.model.generate(16)
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer_gan.models.conditional_gan import ConditionalGAN
+from keras_transfer_gan.models.feature_backbone_generator import FeatureBackboneGenerator
+from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.models.image_classifier import ImageClassifier
+from keras_transfer_gan.training import Trainer, compile_for_training
+from keras_transfer_gan.transfer.ada import ADA
+from keras_transfer_gan.transfer.diff_augment import DiffAugment
+from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
+from keras_transfer_gan.transfer.freezing import freeze, freeze_discriminator_blocks, unfreeze
+from keras_transfer_gan.transfer.heads import rebuild_heads
+from keras_transfer_gan.transfer.l2_sp import L2SP
+from keras_transfer_gan.transfer.loading import load_pretrained
+from keras_transfer_gan.transfer.recipe_result import RecipeResult
+from keras_transfer_gan.transfer.weights import named_weights, transfer_weights
+
+RECIPES = ("trgan", "tgan", "ctgan", "classifier", "augment")
+AUGMENTS = ("none", "diffaugment", "ada")
+
+
+def _source_model(source):
+    return source if isinstance(source, keras.Model) else load_pretrained(source)
+
+
+def make_augment(augment):
+    """``"diffaugment"`` / ``"ada"`` / ``"none"`` / None / a callable -> the `GAN.compile` augment."""
+    if augment is None or augment == "none":
+        return None
+    if augment == "diffaugment":
+        return DiffAugment()
+    if augment == "ada":
+        return ADA()
+    if callable(augment):
+        return augment
+    raise ValueError(f"augment must be one of {', '.join(AUGMENTS)} or a callable, got {augment!r}")
+
+
+def rebuilt_target(source, **overrides):
+    """A fresh model of the source's class with `overrides`, carrying its weights: ``(target, report)``."""
+    config = source.get_config()
+    unknown = sorted(set(overrides) - set(config))
+    if unknown:
+        raise ValueError(f"unknown override {unknown[0]!r} for {type(source).__name__}")
+    target = type(source).from_config({**config, **overrides})
+    return target, rebuild_heads(source, target)
+
+
+def _announce(report_to, result):
+    if report_to is not None:
+        report_to(result.describe())
+
+
+def _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose):
+    trainer = Trainer(model, strategy, checkpoint_dir=checkpoint_dir, callbacks=callbacks, verbose=verbose)
+    return trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch)
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None,
+          learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(), verbose=0, report_to=None,
+          **overrides):
+    """TrGAN (Wang et al., 2018): start G and D from a source GAN and fine-tune both on the target data.
+
+    Args:
+        source: a GAN (zoo name, file or model).
+        dataset: batched target images (``(images, labels)`` for a conditional GAN).
+        epochs, steps_per_epoch: the training budget.
+        freeze_d: int. Freeze D's first k blocks (Freeze-D). Defaults to 0.
+        augment: ``"diffaugment"``, ``"ada"``, None or a callable on D's input.
+        l2_sp: None or ``(alpha, beta)``: L2-SP towards the source weights.
+        learning_rate: float or None (the model's default).
+        strategy, checkpoint_dir, callbacks, verbose: as for `Trainer`.
+        report_to: callable receiving the report and freeze summary text before training.
+        **overrides: constructor arguments that change (``channels=3``, ``num_classes=5``, ...).
+    """
+    _check_positive(epochs=epochs, steps_per_epoch=steps_per_epoch)
+    source = _source_model(source)
+    if not isinstance(source, GAN):
+        raise ValueError(f"trgan: the source must be a GAN, got {type(source).__name__}")
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model, report = rebuilt_target(source, **overrides)
+        summary = freeze_discriminator_blocks(model, freeze_d) if freeze_d else None
+        penalty = None
+        if l2_sp is not None:
+            alpha, beta = l2_sp
+            penalty = L2SP({k: v.numpy() for k, v in named_weights(source).items()}, alpha=alpha, beta=beta)
+        compile_for_training(model, strategy, learning_rate=learning_rate, augment=make_augment(augment),
+                             weight_penalty=penalty)
+    result = RecipeResult(model, report, summary)
+    _announce(report_to, result)
+    result.history = _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose)
+    return result
+
+
+def feature_extractor(source):
+    """A frozen copy of the source's feature network, named ``backbone``.
+
+    A classifier gives its backbone (pooled features); a GAN gives its
+    discriminator body up to ``d_flatten``; any other Keras model is used whole.
+    """
+    source = _source_model(source)
+    if isinstance(source, ImageClassifier):
+        body = source.backbone
+    elif isinstance(source, GAN):
+        d = source.discriminator
+        body = keras.Model(d.inputs[0], d.get_layer("d_flatten").output)
+    elif isinstance(source, keras.Model):
+        body = source
+    else:
+        raise ValueError(f"cannot take features from a {type(source).__name__}")
+    copy = keras.models.clone_model(body)
+    copy.set_weights(body.get_weights())
+    extractor = keras.Model(copy.inputs[0], copy.outputs[0], name="backbone")
+    extractor.trainable = False
+    return extractor
+
+
+def tgan(source, dataset, epochs=1, steps_per_epoch=None, adv_weight=0.5, latent_dim=32, g_filters=32,
+         d_filters=32, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(), verbose=0,
+         report_to=None, **overrides):
+    """TGAN: a generator conditioned on the features a frozen source network extracts from target images.
+
+    The source's feature network (`feature_extractor`) becomes the frozen
+    backbone of a `FeatureBackboneGenerator`; only the projection, decoder and
+    discriminator train. `dataset` gives target images, which are both the
+    conditioning input and the real examples.
+    """
+    _check_positive(epochs=epochs, steps_per_epoch=steps_per_epoch)
+    strategy = strategy or tf.distribute.get_strategy()
+    spec = dataset.element_spec
+    spec = spec[0] if isinstance(spec, tuple) else spec
+    image_size, channels = int(spec.shape[1]), int(spec.shape[-1])
+    with strategy.scope():
+        backbone = feature_extractor(source)
+        if tuple(backbone.input.shape[1:3]) != (image_size, image_size):
+            raise ValueError(f"tgan: the source reads {tuple(backbone.input.shape[1:3])} images, "
+                             f"the target data is {image_size}x{image_size}")
+        model = FeatureBackboneGenerator(backbone=backbone, backbone_weights=None, frozen_blocks=None,
+                                         adv_weight=adv_weight, latent_dim=latent_dim, image_size=image_size,
+                                         channels=channels, g_filters=g_filters, d_filters=d_filters, **overrides)
+        # The backbone holds the source's weights already: the report lists them copied, the rest new.
+        report = transfer_weights({f"generator/{w.path}": w.numpy() for w in model.backbone.weights}, model)
+        compile_for_training(model, strategy, learning_rate=learning_rate)
+    result = RecipeResult(model, report, FreezeSummary.of(model, [f"generator/{backbone.name}"]))
+    _announce(report_to, result)
+    images = dataset.map(lambda *b: b[0])
+    result.history = _fit(model, images, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose)
+    return result
+
+
+def _to_classifier_input(images, classifier):
+    """Images resized and converted to the classifier's input shape."""
+    size, channels = classifier.image_size, classifier.channels
+    x = tf.convert_to_tensor(images, tf.float32)
+    if tuple(x.shape[1:3]) != (size, size):
+        x = tf.image.resize(x, (size, size))
+    if x.shape[-1] == 3 and channels == 1:
+        x = tf.reduce_mean(x, axis=-1, keepdims=True)
+    elif x.shape[-1] == 1 and channels == 3:
+        x = tf.repeat(x, 3, axis=-1)
+    return x.numpy()
+
+
+def pseudo_label(classifier, images, min_confidence=0.0):
+    """``(labels, confidence, keep)``: the classifier's argmax classes for images of any size/channels."""
+    classifier = _source_model(classifier)
+    if not isinstance(classifier, (ImageClassifier, ConditionalGAN)):
+        raise ValueError(f"pseudo_label: needs an ImageClassifier or an ACGAN, got {type(classifier).__name__}")
+    if isinstance(classifier, ConditionalGAN):
+        probabilities = tf.nn.softmax(classifier.classify(_to_classifier_input(images, classifier))).numpy()
+    else:
+        x = _to_classifier_input(images, classifier)
+        probabilities = np.concatenate([classifier(x[i:i + 256]).numpy() for i in range(0, len(x), 256)])
+    labels = probabilities.argmax(-1).astype(np.int32)
+    confidence = probabilities.max(-1)
+    return labels, confidence, confidence >= min_confidence
+
+
+def ctgan(classifier, images, epochs=1, batch_size=32, min_confidence=0.0, generator_source=None,
+          model="acgan", model_args=None, learning_rate=None, seed=0, strategy=None, checkpoint_dir=None,
+          callbacks=(), verbose=0, report_to=None):
+    """CTGAN: a source-trained classifier pseudo-labels the target images; a conditional GAN trains on them.
+
+    Args:
+        classifier: the source classifier (an `ImageClassifier` or an ACGAN; zoo name, file or model).
+        images: target images, float32 ``(n, size, size, channels)`` in [-1, 1].
+        min_confidence: drop images whose top probability is below this.
+        generator_source: None (a fresh conditional GAN) or a conditional GAN
+            to start from (TrGAN-style, heads rebuilt to the target).
+        model: registry name of the fresh conditional GAN. Defaults to ``"acgan"``.
+        model_args: dict of its constructor arguments.
+    """
+    from keras_transfer_gan.registry import create_model
+
+    _check_positive(epochs=epochs, batch_size=batch_size)
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"ctgan: images must be shaped (n, size, size, 1 or 3), got {images.shape}")
+    classifier = _source_model(classifier)
+    labels, confidence, keep = pseudo_label(classifier, images, min_confidence)
+    if keep.sum() < batch_size:
+        raise ValueError(f"ctgan: only {int(keep.sum())} images reach confidence {min_confidence}, "
+                         f"fewer than a batch of {batch_size}")
+    images, labels = images[keep], labels[keep]
+    num_classes = classifier.num_classes
+    strategy = strategy or tf.distribute.get_strategy()
+    target_args = dict(image_size=images.shape[1], channels=images.shape[-1], num_classes=num_classes)
+    with strategy.scope():
+        if generator_source is not None:
+            source = _source_model(generator_source)
+            if not isinstance(source, ConditionalGAN):
+                raise ValueError(f"ctgan: generator_source must be a conditional GAN, got {type(source).__name__}")
+            gan, report = rebuilt_target(source, **target_args)
+        else:
+            gan, report = create_model(model, seed=seed, **{**target_args, **(model_args or {})}), None
+        compile_for_training(gan, strategy, learning_rate=learning_rate)
+    order = np.random.default_rng(seed).permutation(len(images))
+    dataset = tf.data.Dataset.from_tensor_slices((images[order], labels[order])).batch(batch_size, drop_remainder=True)
+    result = RecipeResult(gan, report, None, extra={
+        "pseudo_label_counts": np.bincount(labels, minlength=num_classes).tolist(),
+        "kept": int(keep.sum()), "mean_confidence": float(confidence[keep].mean()),
+    })
+    _announce(report_to, result)
+    result.history = _fit(gan, dataset, epochs, None, strategy, checkpoint_dir, callbacks, verbose)
+    return result
+
+
+def finetune_classifier(source, dataset, num_classes, head_epochs=1, finetune_epochs=1, learning_rate=1e-3,
+                        finetune_learning_rate=1e-4, validation_data=None, strategy=None, verbose=0,
+                        report_to=None, **overrides):
+    """Classifier fine-tuning: pretrained backbone, new head; train the head frozen, then unfreeze all.
+
+    Args:
+        source: an `ImageClassifier` (its backbone transfers, the head is
+            new) or a GAN (its discriminator body becomes the backbone).
+        dataset: batched ``(images, labels)``.
+        num_classes: int. Classes of the target task.
+        head_epochs, finetune_epochs: epochs of each phase (finetune 0 skips phase 2).
+        learning_rate, finetune_learning_rate: of each phase.
+        validation_data: batched ``(images, labels)``; accuracies go to ``extra``.
+        **overrides: other `ImageClassifier` arguments (``channels=3``, ``dropout``, ...).
+    """
+    _check_positive(head_epochs=head_epochs, num_classes=num_classes)
+    if finetune_epochs < 0:
+        raise ValueError(f"finetune_epochs must be >= 0, got {finetune_epochs!r}")
+    source = _source_model(source)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        if isinstance(source, ImageClassifier):
+            config = {**source.get_config(), "num_classes": num_classes, **overrides}
+            model = ImageClassifier.from_config(config)
+            report = rebuild_heads(source, model, dont_load=("classifier_head",))
+        elif isinstance(source, GAN):
+            backbone = feature_extractor(source)
+            backbone.trainable = True
+            arrays = {f"backbone/{w.path}": w.numpy() for w in backbone.weights}
+            model = ImageClassifier(num_classes=num_classes, image_size=source.image_size,
+                                    channels=source.channels, backbone=backbone, **overrides)
+            report = transfer_weights(arrays, model)
+        else:
+            raise ValueError(f"finetune_classifier: the source must be an ImageClassifier or a GAN, "
+                             f"got {type(source).__name__}")
+        summary = freeze(model, pattern="backbone/*")
+        compile_for_training(model, strategy, learning_rate=learning_rate)
+    result = RecipeResult(model, report, summary)
+    _announce(report_to, result)
+    history = {f"head/{k}": v for k, v in _fit(model, dataset, head_epochs, None, strategy, None, (), verbose).items()}
+    if validation_data is not None:
+        result.extra["head_accuracy"] = float(model.evaluate(validation_data, verbose=0, return_dict=True)["accuracy"])
+    if finetune_epochs:
+        with strategy.scope():
+            result.freeze = unfreeze(model, pattern="backbone/*")
+            model.optimizer.learning_rate.assign(finetune_learning_rate)
+        phase = _fit(model, dataset, finetune_epochs, None, strategy, None, (), verbose)
+        history.update({f"finetune/{k}": v for k, v in phase.items()})
+        if validation_data is not None:
+            result.extra["finetune_accuracy"] = float(
+                model.evaluate(validation_data, verbose=0, return_dict=True)["accuracy"])
+    result.history = history
+    return result
+
+
+def augment_with_generator(images, labels, generator, per_class, seed=0):
+    """The labelled set plus `per_class` generated images of each class (shuffled).
+
+    `generator` is a conditional model with ``generate(n, labels=..., seed=...)``
+    (ACGAN, projection cGAN or CVAE), producing images shaped like `images`.
+    """
+    images, labels = np.asarray(images, np.float32), np.asarray(labels, np.int32)
+    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 0:
+        raise ValueError(f"per_class must be a non-negative integer, got {per_class!r}")
+    num_classes = getattr(generator, "num_classes", 0)
+    if not num_classes:
+        raise ValueError(f"augment_with_generator: {type(generator).__name__} is not a conditional generator")
+    if labels.size and labels.max() >= num_classes:
+        raise ValueError(f"augment_with_generator: label {labels.max()} is out of range for {num_classes} classes")
+    fake_labels = np.repeat(np.arange(num_classes, dtype=np.int32), per_class)
+    fake = np.asarray(generator.generate(len(fake_labels), labels=fake_labels, seed=seed)) if per_class else \
+        np.zeros((0, *images.shape[1:]), np.float32)
+    if fake.shape[1:] != images.shape[1:]:
+        raise ValueError(f"augment_with_generator: generated images are {fake.shape[1:]}, the set is {images.shape[1:]}")
+    all_images = np.concatenate([images, fake.astype(np.float32)])
+    all_labels = np.concatenate([labels, fake_labels])
+    order = np.random.default_rng(seed).permutation(len(all_images))
+    return all_images[order], all_labels[order]
+
+
+def augmented_classifier(generator, images, labels, per_class, epochs=1, batch_size=32, validation_data=None,
+                         classifier_args=None, seed=0, strategy=None, verbose=0):
+    """Train a classifier on a small labelled set plus samples from a (transferred) conditional generator.
+
+    Returns a `RecipeResult` whose ``extra`` holds the training-set sizes and,
+    with `validation_data`, the accuracy reached.
+    """
+    from keras_transfer_gan.registry import create_model
+
+    _check_positive(epochs=epochs, batch_size=batch_size)
+    generator = _source_model(generator)
+    x, y = augment_with_generator(images, labels, generator, per_class, seed=seed)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = create_model("classifier", num_classes=generator.num_classes, image_size=x.shape[1],
+                             channels=x.shape[-1], seed=seed, **(classifier_args or {}))
+        compile_for_training(model, strategy)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=len(x) >= batch_size)
+    result = RecipeResult(model, extra={"real": int(len(images)), "generated": int(len(x) - len(images))})
+    result.history = _fit(model, dataset, epochs, None, strategy, None, (), verbose)
+    if validation_data is not None:
+        result.extra["accuracy"] = float(model.evaluate(validation_data, verbose=0, return_dict=True)["accuracy"])
+    return result
