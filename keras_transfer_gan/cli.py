@@ -1,7 +1,11 @@
 """`ktg`: the command line.
 
-    ktg train  --model dcgan --dataset digits --epochs 5 --out runs/dcgan
-    ktg sample --model runs/dcgan --n 64 --out grid.png
+    ktg train    --model dcgan --dataset digits --epochs 5 --out runs/dcgan
+    ktg sample   --model runs/dcgan --n 64 --out grid.png
+    ktg transfer --from dcgan_digits --dataset digits_m --limit 100 --freeze-d 2 --augment diffaugment --out runs/t
+    ktg zoo list | ktg zoo info NAME
+
+Flag names take dashes or underscores (``--freeze-d`` = ``--freeze_d``).
 
 Bad input exits with status 2 and a one-line message, without a traceback.
 Before TensorFlow is imported, oneDNN is switched on (``TF_ENABLE_ONEDNN_OPTS=1``)
@@ -12,7 +16,7 @@ AVX512-VNNI/AMX, where it was measured 1.33-1.38x faster for a DCGAN step.
 import os
 import sys
 
-COMMANDS = ("train", "sample")
+COMMANDS = ("train", "sample", "transfer", "zoo")
 
 
 def _set_tf_environment():
@@ -55,6 +59,18 @@ flags.DEFINE_integer("vocab_size", None, "Text models: keep the most frequent ch
 flags.DEFINE_string("prompt", "The ", "Text models: the text to continue.")
 flags.DEFINE_integer("length", 400, "Text models: characters to generate.")
 flags.DEFINE_float("temperature", 0.8, "Text models: sampling temperature (0: most likely).")
+flags.DEFINE_string("from", None, "transfer: the source: a zoo name, a .keras / .h5 file, a `ktg train` "
+                    "directory or an exported SavedModel.")
+flags.DEFINE_enum("recipe", "trgan", ["trgan", "tgan", "ctgan", "classifier", "augment"],
+                  "transfer: trgan (fine-tune G and D from a source GAN), tgan (generator on the source's "
+                  "frozen features), ctgan (source classifier pseudo-labels, conditional GAN trains), "
+                  "classifier (new head, frozen then fine-tuned), augment (classifier on real + generated).")
+flags.DEFINE_integer("freeze_d", 0, "transfer: freeze the discriminator's first K blocks (Freeze-D).")
+flags.DEFINE_enum("augment", "none", ["none", "diffaugment", "ada"], "transfer: augmentation on D's input.")
+flags.DEFINE_string("l2_sp", None, "transfer: 'alpha,beta' of L2-SP towards the source weights.")
+flags.DEFINE_integer("finetune_epochs", 1, "transfer --recipe classifier: epochs with everything unfrozen.")
+flags.DEFINE_integer("per_class", 10, "transfer --recipe augment: generated images per class.")
+flags.DEFINE_float("min_confidence", 0.0, "transfer --recipe ctgan: drop images the classifier is less sure of.")
 
 
 class UsageError(ValueError):
@@ -152,10 +168,7 @@ def cmd_train():
         )
         history = trainer.fit(dataset, epochs=FLAGS.epochs, resume=FLAGS.resume)
     seconds = time.perf_counter() - start
-    model_path = os.path.join(out, "model.keras")
-    tmp = os.path.join(out, f".model.tmp-{os.getpid()}.keras")
-    model.save(tmp)
-    os.replace(tmp, model_path)
+    model_path = _save_model(model, out)
     metrics = {
         "model": FLAGS.model, "dataset": FLAGS.dataset, "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size, "limit": FLAGS.limit, "seed": FLAGS.seed,
@@ -215,25 +228,178 @@ def cmd_sample():
     return 0
 
 
+def _load_source(source):
+    """A zoo name, a model file, a `ktg train` directory or a SavedModel export."""
+    from keras_transfer_gan.transfer import load_pretrained
+
+    if os.path.isdir(source) and os.path.isfile(os.path.join(source, "model.keras")):
+        source = os.path.join(source, "model.keras")
+    return load_pretrained(source)
+
+
+def _save_model(model, out):
+    path = os.path.join(out, "model.keras")
+    tmp = os.path.join(out, f".model.tmp-{os.getpid()}.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def cmd_transfer():
+    import json
+    import time
+
+    import keras
+    import numpy as np
+
+    from keras_transfer_gan.data import load_dataset, load_images
+    from keras_transfer_gan.models import ConditionalGAN, GAN
+    from keras_transfer_gan.training import SampleGrid
+    from keras_transfer_gan.transfer import recipes
+    from keras_transfer_gan.utils.images import save_grid
+
+    source_name = FLAGS["from"].value
+    if not source_name:
+        raise UsageError("--from is required (a zoo name, a model file or directory)")
+    if not FLAGS.out:
+        raise UsageError("--out is required (an output directory)")
+    for name in ("epochs", "batch_size", "image_size", "limit", "per_class"):
+        _positive(name, getattr(FLAGS, name))
+    if FLAGS.freeze_d < 0 or FLAGS.finetune_epochs < 0:
+        raise UsageError("--freeze_d and --finetune_epochs must be >= 0")
+    l2_sp = None
+    if FLAGS.l2_sp:
+        try:
+            l2_sp = tuple(float(v) for v in FLAGS.l2_sp.split(","))
+            assert len(l2_sp) == 2
+        except (ValueError, AssertionError):
+            raise UsageError(f"--l2_sp: expected 'alpha,beta', got {FLAGS.l2_sp!r}") from None
+    keras.utils.set_random_seed(FLAGS.seed)
+    source = _load_source(source_name)
+    recipe = FLAGS.recipe
+    size = FLAGS.image_size if FLAGS["image_size"].present else getattr(source, "image_size", FLAGS.image_size)
+    conditional = isinstance(source, ConditionalGAN)
+    channels = FLAGS.channels
+    if channels is None and recipe in ("classifier", "augment"):
+        channels = getattr(source, "channels", None)  # the source reads (or writes) these
+    common = dict(image_size=size, channels=channels, batch_size=FLAGS.batch_size, limit=FLAGS.limit,
+                  seed=FLAGS.seed, data_dir=FLAGS.data_dir, drop_remainder=True)
+    os.makedirs(FLAGS.out, exist_ok=True)
+    start = time.perf_counter()
+    callbacks = [SampleGrid(FLAGS.out, n=64, seed=FLAGS.seed)]
+    if recipe == "trgan":
+        if not isinstance(source, GAN):
+            raise UsageError(f"--recipe trgan needs a GAN source, got {type(source).__name__}")
+        data = load_dataset(FLAGS.dataset, labels=conditional, **common)
+        spec = data.element_spec[0] if conditional else data.element_spec
+        overrides = dict(channels=int(spec.shape[-1]))
+        if FLAGS["image_size"].present:
+            overrides["image_size"] = size
+        result = recipes.trgan(source, data, epochs=FLAGS.epochs, freeze_d=FLAGS.freeze_d, augment=FLAGS.augment,
+                               l2_sp=l2_sp, learning_rate=FLAGS.lr, callbacks=callbacks, verbose=FLAGS.verbose,
+                               report_to=print, **overrides)
+    elif recipe == "tgan":
+        data = load_dataset(FLAGS.dataset, **common)
+        conditions = np.concatenate([b.numpy() for b in data.take(-(-64 // FLAGS.batch_size))])[:64]
+        callbacks = [SampleGrid(FLAGS.out, n=64, seed=FLAGS.seed, conditions=conditions)]
+        result = recipes.tgan(source, data, epochs=FLAGS.epochs, learning_rate=FLAGS.lr, callbacks=callbacks,
+                              verbose=FLAGS.verbose, report_to=print, **_parse_model_args(FLAGS.model_args))
+    elif recipe == "ctgan":
+        images, _ = load_images(FLAGS.dataset, image_size=size, channels=channels, limit=FLAGS.limit,
+                                seed=FLAGS.seed, data_dir=FLAGS.data_dir)
+        result = recipes.ctgan(source, images, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
+                               min_confidence=FLAGS.min_confidence, model_args=_parse_model_args(FLAGS.model_args),
+                               learning_rate=FLAGS.lr, seed=FLAGS.seed, callbacks=callbacks,
+                               verbose=FLAGS.verbose, report_to=print)
+    elif recipe == "classifier":
+        data = load_dataset(FLAGS.dataset, labels=True, **common)
+        classes = int(max(int(np.max(b[1].numpy())) for b in data) + 1)
+        result = recipes.finetune_classifier(
+            source, data, num_classes=max(classes, 2), head_epochs=FLAGS.epochs,
+            finetune_epochs=FLAGS.finetune_epochs, learning_rate=FLAGS.lr or 1e-3, validation_data=data,
+            verbose=FLAGS.verbose, report_to=print, **({"channels": channels} if channels else {}))
+    else:  # augment
+        images, labels = load_images(FLAGS.dataset, image_size=size, channels=channels, limit=FLAGS.limit,
+                                     seed=FLAGS.seed, labels=True, data_dir=FLAGS.data_dir)
+        data = load_dataset(FLAGS.dataset, labels=True, **{**common, "limit": None, "drop_remainder": False})
+        result = recipes.augmented_classifier(source, images, labels, per_class=FLAGS.per_class,
+                                              epochs=FLAGS.epochs, batch_size=FLAGS.batch_size,
+                                              validation_data=data, seed=FLAGS.seed, verbose=FLAGS.verbose)
+    seconds = time.perf_counter() - start
+    model_path = _save_model(result.model, FLAGS.out)
+    if recipe in ("classifier", "augment"):
+        print(f"accuracy: {json.dumps(result.extra)}")
+    elif recipe != "tgan":
+        save_grid(result.model.generate(64, seed=FLAGS.seed), os.path.join(FLAGS.out, "samples.png"))
+    summary = {
+        "recipe": recipe, "from": source_name, "dataset": FLAGS.dataset, "limit": FLAGS.limit,
+        "epochs": FLAGS.epochs, "freeze_d": FLAGS.freeze_d, "augment": FLAGS.augment, "seed": FLAGS.seed,
+        "seconds": round(seconds, 2), "history": result.history, "extra": result.extra,
+        "report": result.report.as_dict() if result.report is not None else None,
+        "freeze": result.freeze.parts if result.freeze is not None else None,
+    }
+    with open(os.path.join(FLAGS.out, "metrics.json"), "w") as f:
+        json.dump(summary, f, indent=2, default=str)
+    print(f"model:   {model_path}")
+    if recipe not in ("classifier", "augment"):
+        print(f"samples: {os.path.join(FLAGS.out, 'samples.png')}")
+    print(f"metrics: {os.path.join(FLAGS.out, 'metrics.json')}")
+    return 0
+
+
+def cmd_zoo(args):
+    from keras_transfer_gan import zoo
+
+    if not args or args[0] not in ("list", "info") or (args[0] == "info") != (len(args) == 2) or len(args) > 2:
+        raise UsageError("usage: ktg zoo list | ktg zoo info NAME")
+    if args[0] == "list":
+        rows = [("name", "model", "data", "MB", "description")] + zoo.zoo_table()
+        widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
+        for row in rows:
+            print("  ".join(f"{str(v):<{w}}" for v, w in zip(row, widths)).rstrip())
+        return 0
+    print(zoo.zoo_card(args[1]))
+    return 0
+
+
 def main(argv):
     logging.set_verbosity(logging.WARNING)
     if len(argv) < 2 or argv[1] not in COMMANDS:
         got = argv[1] if len(argv) > 1 else "nothing"
         print(f"ktg: error: expected a command ({', '.join(COMMANDS)}), got {got}", file=sys.stderr)
         return 2
-    if len(argv) > 2:
+    if len(argv) > 2 and argv[1] != "zoo":
         print(f"ktg: error: unexpected arguments {' '.join(argv[2:])}", file=sys.stderr)
         return 2
     try:
-        return {"train": cmd_train, "sample": cmd_sample}[argv[1]]()
+        if argv[1] == "zoo":
+            return cmd_zoo(argv[2:])
+        return {"train": cmd_train, "sample": cmd_sample, "transfer": cmd_transfer}[argv[1]]()
     except ValueError as exc:
-        print(f"ktg {argv[1]}: error: {exc}".splitlines()[0], file=sys.stderr)
+        print(f"ktg {argv[1]}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def one_line(exc):
+    """An error's message on one line: the first line, or the last when the first only introduces a trace."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+    return lines[-1] if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+
+
+def normalize_argv(argv):
+    """``--freeze-d 2`` -> ``--freeze_d 2``: flag names may use dashes."""
+    out = []
+    for arg in argv:
+        if arg.startswith("--") and len(arg) > 2:
+            name, eq, value = arg[2:].partition("=")
+            arg = "--" + name.replace("-", "_") + eq + value
+        out.append(arg)
+    return out
 
 
 def _parse_flags(argv):
     try:
-        return FLAGS(argv)
+        return FLAGS(normalize_argv(argv))
     except flags.Error as exc:
         print(f"ktg: error: {exc}".splitlines()[0], file=sys.stderr)
         sys.exit(2)

@@ -57,7 +57,10 @@ def zoo_config(name):
 
 def zoo_card(name):
     """The model card's markdown text (``zoo/NAME/MODEL_CARD.md``)."""
-    path = os.path.join(cards_dir(), _checked_name(name), "MODEL_CARD.md")
+    name = _checked_name(name)
+    path = os.path.join(cards_dir(), name, "MODEL_CARD.md")
+    if not os.path.isfile(path):  # a checkpoint directory may carry its own card
+        path = os.path.join(zoo_dir(), name, "MODEL_CARD.md")
     if not os.path.isfile(path):
         raise ValueError(f"zoo checkpoint {name!r} has no model card at {path}")
     with open(path, encoding="utf-8") as f:

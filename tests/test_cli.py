@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from keras_transfer_gan import create_model
+
 
 def ktg(*args, timeout=300):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -70,7 +72,7 @@ def run_cli(*argv):
     from keras_transfer_gan import cli
 
     cli.FLAGS.unparse_flags()
-    return cli.main(cli.FLAGS(["ktg", *argv]))
+    return cli.main(cli.FLAGS(cli.normalize_argv(["ktg", *argv])))
 
 
 @pytest.mark.parametrize("name", ["dcgan", "wgan_gp", "acgan", "cgan", "vae", "cvae", "char_lstm", "feature_generator"])
@@ -93,3 +95,62 @@ def test_every_architecture_trains_and_samples_from_the_cli(name, tmp_path, caps
             assert img.size[0] > 32
         assert (out / "samples.png").is_file()
     assert f"model:   {out / 'model.keras'}" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def transfer_sources(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("sources")
+    paths = {}
+    for name in ("dcgan", "classifier", "acgan"):
+        paths[name] = str(directory / f"{name}.keras")
+        create_model(name, tiny=True, image_size=16).save(paths[name])
+    return paths
+
+
+@pytest.mark.parametrize("recipe, source, dataset", [
+    ("trgan", "dcgan", "digits_m"), ("tgan", "classifier", "digits_m"), ("ctgan", "classifier", "digits_m"),
+    ("classifier", "classifier", "digits"), ("augment", "acgan", "digits"),
+])
+def test_transfer_recipes_from_the_cli(recipe, source, dataset, transfer_sources, tmp_path, capsys):
+    out = tmp_path / recipe
+    assert run_cli("transfer", "--recipe", recipe, "--from", transfer_sources[source], "--dataset", dataset,
+                   "--limit", "32", "--batch_size", "16", "--epochs", "1", "--out", str(out), "--verbose", "0",
+                   "--model_args", "latent_dim=8,g_filters=8,d_filters=8" if recipe in ("tgan", "ctgan") else "",
+                   "--per_class", "2") == 0
+    printed = capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (out / "model.keras").is_file() and metrics["recipe"] == recipe
+    if recipe != "augment":
+        assert printed.index("Transfer report") < printed.index("model:")
+    if recipe in ("classifier", "augment"):
+        assert "accuracy" in printed
+    else:
+        assert (out / "samples.png").is_file()
+
+
+def test_transfer_prints_report_and_freeze_summary_before_training(transfer_sources, tmp_path, capsys):
+    out = tmp_path / "t"
+    assert run_cli("transfer", "--from", transfer_sources["dcgan"], "--dataset", "digits_m", "--limit", "32",
+                   "--freeze-d", "1", "--augment", "diffaugment", "--batch_size", "16", "--epochs", "1",
+                   "--out", str(out), "--verbose", "0") == 0
+    printed = capsys.readouterr().out
+    assert printed.index("Transfer report") < printed.index("Freeze summary") < printed.index("model:")
+    assert "generator/g_out_deconv/kernel" in printed and "adapted" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["freeze_d"] == 1 and metrics["augment"] == "diffaugment"
+    assert metrics["freeze"]["discriminator"]["frozen"] > 0 and metrics["report"]["counts"]["adapted"] == 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["transfer", "--dataset", "digits"], "--from is required"),
+    (["transfer", "--from", "no_such_zoo_model", "--out", "x"], "not a zoo checkpoint"),
+    (["transfer", "--from", "SRC", "--out", "x", "--freeze-d", "-1"], "--freeze_d and --finetune_epochs"),
+    (["transfer", "--from", "SRC", "--out", "x", "--l2_sp", "0.1"], "--l2_sp: expected 'alpha,beta'"),
+    (["transfer", "--from", "SRC", "--out", "x", "--freeze-d", "9"], "cannot freeze 9"),
+    (["zoo", "info"], "usage: ktg zoo list"),
+])
+def test_transfer_bad_input(argv, message, transfer_sources, capsys):
+    argv = [transfer_sources["dcgan"] if a == "SRC" else a for a in argv]
+    assert run_cli(*argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err, err

@@ -24,9 +24,12 @@ class RecipeResult:
 
     def describe(self):
         """The transfer report and the freeze summary as printable text."""
-        parts = []
         if self.report is not None:
-            parts.append(f"Transfer report\n{self.report}")
+            parts = [f"Transfer report\n{self.report}"]
+        else:
+            parts = ["Transfer report\nno weights copied by path (the target model starts fresh)"]
+        if self.extra:
+            parts.append("\n".join(f"{key}: {value}" for key, value in self.extra.items()))
         if self.freeze is not None:
             parts.append(f"Freeze summary\n{self.freeze}")
         return "\n\n".join(parts)

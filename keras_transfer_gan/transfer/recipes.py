@@ -277,8 +277,11 @@ def finetune_classifier(source, dataset, num_classes, head_epochs=1, finetune_ep
             backbone = feature_extractor(source)
             backbone.trainable = True
             arrays = {f"backbone/{w.path}": w.numpy() for w in backbone.weights}
-            model = ImageClassifier(num_classes=num_classes, image_size=source.image_size,
-                                    channels=source.channels, backbone=backbone, **overrides)
+            args = {"image_size": source.image_size, "channels": source.channels, **overrides}
+            if (args["image_size"], args["channels"]) != (source.image_size, source.channels):
+                raise ValueError(f"finetune_classifier: the source discriminator reads {source.image_size}x"
+                                 f"{source.image_size}x{source.channels} images")
+            model = ImageClassifier(num_classes=num_classes, backbone=backbone, **args)
             report = transfer_weights(arrays, model)
         else:
             raise ValueError(f"finetune_classifier: the source must be an ImageClassifier or a GAN, "
