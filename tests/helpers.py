@@ -8,3 +8,18 @@ def assert_weights_equal(a, b, atol=0.0):
         np.testing.assert_allclose(
             np.asarray(wa.numpy()), np.asarray(wb.numpy()), atol=atol, rtol=0, err_msg=wa.path
         )
+
+
+def spread_weights(model, seed=0):
+    """Re-draw every kernel with std 1/sqrt(fan_in) so a fresh tiny model's outputs span their range
+    (DCGAN's N(0, 0.02) init leaves them near 0, which makes export error bounds meaningless)."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        name = w.path.rsplit("/", 1)[-1]
+        if name in ("kernel", "embeddings", "recurrent_kernel") and w.trainable:
+            shape = tuple(w.shape)
+            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+            if "deconv" in w.path:  # Conv2DTranspose kernels are [k, k, out, in]
+                fan_in = int(np.prod(shape[:2])) * shape[3]
+            w.assign(rng.normal(0, 1.0 / np.sqrt(fan_in), shape).astype("float32"))
+    return model

@@ -54,7 +54,7 @@ def test_train_then_sample(tmp_path):
         (["train", "--model", "dcgan", "--epochs", "0", "--out", "X"], "--epochs must be positive"),
         (["train", "--model", "dcgan", "--epochs", "two", "--out", "X"], "epochs"),
         (["train", "--model", "dcgan"], "--out is required"),
-        (["sample", "--model", "missing.keras", "--out", "g.png"], "no such model file"),
+        (["sample", "--model", "missing.keras", "--out", "g.png"], "no such file or directory"),
         (["fly"], "expected a command"),
     ],
 )
