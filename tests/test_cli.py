@@ -154,3 +154,24 @@ def test_transfer_bad_input(argv, message, transfer_sources, capsys):
     assert run_cli(*argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err, err
+
+
+def test_export_savedmodel_and_tflite_from_the_cli(transfer_sources, tmp_path, capsys):
+    base = tmp_path / "serving"
+    assert run_cli("export", "--model", transfer_sources["acgan"], "--format", "savedmodel", "--out", str(base)) == 0
+    assert run_cli("export", "--model", transfer_sources["acgan"], "--format", "savedmodel", "--out", str(base)) == 0
+    printed = capsys.readouterr().out
+    assert f"savedmodel: {base}/acgan/2" in printed and (base / "acgan" / "1" / "saved_model.pb").is_file()
+    assert 'name: "acgan"' in (base / "models.config").read_text()
+    assert run_cli("export", "--model", transfer_sources["acgan"], "--out", str(base), "--version", "1") == 2
+    assert "version 1 of 'acgan' exists" in capsys.readouterr().err
+    path = tmp_path / "g.tflite"
+    assert run_cli("export", "--model", transfer_sources["dcgan"], "--format", "tflite", "--quantize", "dynamic",
+                   "--out", str(path)) == 0
+    report = json.loads((tmp_path / "g.tflite.json").read_text())
+    assert path.is_file() and report["quantization"] == "dynamic" and report["max_abs_error"] < 0.05
+    assert run_cli("export", "--model", transfer_sources["classifier"], "--format", "tflite", "--quantize",
+                   "int8", "--dataset", "digits", "--out", str(tmp_path / "c.tflite")) == 0
+    assert run_cli("export", "--model", transfer_sources["dcgan"], "--format", "tflite", "--out",
+                   str(tmp_path / "g.bin")) == 2
+    assert "must end with .tflite" in capsys.readouterr().err

@@ -1,0 +1,30 @@
+"""Metrics: FID, KID, Inception Score and precision/recall on features from a pluggable extractor."""
+
+from keras_transfer_gan.metrics.evaluation import (
+    METRICS,
+    evaluate_samples,
+    generate_images,
+    get_extractor,
+    reference_features,
+)
+from keras_transfer_gan.metrics.feature_extractor import FeatureExtractor
+from keras_transfer_gan.metrics.frechet import fid, frechet_distance, statistics
+from keras_transfer_gan.metrics.inception_score import inception_score
+from keras_transfer_gan.metrics.kid import kid, polynomial_mmd2
+from keras_transfer_gan.metrics.precision_recall import precision_recall
+
+__all__ = [
+    "FeatureExtractor",
+    "METRICS",
+    "evaluate_samples",
+    "fid",
+    "frechet_distance",
+    "generate_images",
+    "get_extractor",
+    "inception_score",
+    "kid",
+    "polynomial_mmd2",
+    "precision_recall",
+    "reference_features",
+    "statistics",
+]

@@ -1,0 +1,93 @@
+"""Evaluate a generator against real data: FID, KID, IS and precision/recall on one extractor's features."""
+
+import hashlib
+import os
+
+import numpy as np
+
+from keras_transfer_gan.metrics.feature_extractor import FeatureExtractor
+from keras_transfer_gan.metrics.frechet import frechet_distance, statistics
+from keras_transfer_gan.metrics.inception_score import inception_score
+from keras_transfer_gan.metrics.kid import kid
+from keras_transfer_gan.metrics.precision_recall import precision_recall
+
+METRICS = ("fid", "kid", "is", "pr")
+
+
+def get_extractor(name_or_model="digits_classifier"):
+    """``"digits_classifier"`` (the zoo's offline extractor), ``"inception"`` (InceptionV3, downloads
+    ImageNet weights), a path or zoo name of an `ImageClassifier`, a Keras model, or a `FeatureExtractor`."""
+    from keras_transfer_gan.models import ImageClassifier
+    from keras_transfer_gan.transfer import load_pretrained
+
+    if isinstance(name_or_model, FeatureExtractor):
+        return name_or_model
+    if name_or_model == "inception":
+        return FeatureExtractor.inception()
+    if isinstance(name_or_model, str):
+        model = load_pretrained(name_or_model)
+        name = os.path.basename(name_or_model.rstrip("/"))
+    else:
+        model, name = name_or_model, getattr(name_or_model, "name", "custom")
+    if isinstance(model, ImageClassifier):
+        return FeatureExtractor.from_classifier(model, name=name)
+    return FeatureExtractor(model, name=name)
+
+
+def cache_dir():
+    return os.environ.get("KTG_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "keras_transfer_gan")
+
+
+def reference_features(extractor, images, key=None, use_cache=True):
+    """Features of real images, cached on disk under `key` (e.g. ``"digits_m-100-32"``) per extractor."""
+    if key is None or not use_cache:
+        return extractor.features(images)
+    digest = hashlib.sha256(np.ascontiguousarray(images[: min(len(images), 64)]).tobytes()).hexdigest()[:12]
+    path = os.path.join(cache_dir(), "reference", f"{extractor.name}-{key}-{len(images)}-{digest}.npy")
+    if os.path.isfile(path):
+        return np.load(path)
+    features = extractor.features(images)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}.npy"
+    np.save(tmp, features)
+    os.replace(tmp, path)
+    return features
+
+
+def evaluate_samples(real_images, fake_images, extractor="digits_classifier", metrics=METRICS, kid_subsets=50,
+                     pr_k=3, is_splits=None, reference_key=None, seed=0):
+    """Every requested metric between real and generated images, as a flat dict.
+
+    Returns keys ``fid``, ``kid`` / ``kid_std``, ``is`` / ``is_std``,
+    ``precision`` / ``recall``, plus ``n_real``, ``n_fake`` and ``extractor``.
+    """
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric {unknown[0]!r} (choose from {', '.join(METRICS)})")
+    extractor = get_extractor(extractor)
+    real = reference_features(extractor, real_images, reference_key) if any(m != "is" for m in metrics) else None
+    fake = extractor.features(fake_images) if any(m != "is" for m in metrics) else None
+    out = {"n_real": int(len(real_images)), "n_fake": int(len(fake_images)), "extractor": extractor.name}
+    if "fid" in metrics:
+        out["fid"] = frechet_distance(*statistics(real), *statistics(fake))
+    if "kid" in metrics:
+        out["kid"], out["kid_std"] = kid(real, fake, num_subsets=kid_subsets, subset_size=1000, seed=seed)
+    if "is" in metrics:
+        splits = is_splits or max(1, min(10, len(fake_images) // 50))
+        out["is"], out["is_std"] = inception_score(extractor.probabilities(fake_images), splits=splits)
+    if "pr" in metrics:
+        out["precision"], out["recall"] = precision_recall(real, fake, k=min(pr_k, len(real) - 1, len(fake) - 1))
+    return out
+
+
+def generate_images(model, n, seed=0, conditions=None, labels=None):
+    """`n` images from any zoo generator (conditional models cycle through their classes)."""
+    if hasattr(model, "backbone") and hasattr(model, "latent_dim"):  # feature-backbone generator
+        if conditions is None:
+            raise ValueError("a feature-backbone generator needs conditioning images")
+        return np.asarray(model.generate(np.asarray(conditions)[:n], seed=seed))
+    if not hasattr(model, "generate") or hasattr(model, "vocabulary"):
+        raise ValueError(f"{type(model).__name__} does not generate images")
+    if getattr(model, "num_classes", 0):
+        return np.asarray(model.generate(n, labels=labels, seed=seed))
+    return np.asarray(model.generate(n, seed=seed))
