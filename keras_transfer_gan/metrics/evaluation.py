@@ -43,7 +43,7 @@ def reference_features(extractor, images, key=None, use_cache=True):
     if key is None or not use_cache:
         return extractor.features(images)
     digest = hashlib.sha256(np.ascontiguousarray(images[: min(len(images), 64)]).tobytes()).hexdigest()[:12]
-    path = os.path.join(cache_dir(), "reference", f"{extractor.name}-{key}-{len(images)}-{digest}.npy")
+    path = os.path.join(cache_dir(), "reference", f"{extractor.cache_name}-{key}-{len(images)}-{digest}.npy")
     if os.path.isfile(path):
         return np.load(path)
     features = extractor.features(images)

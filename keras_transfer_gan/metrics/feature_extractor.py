@@ -9,7 +9,12 @@ class FeatureExtractor:
     """Maps images in [-1, 1] to feature vectors (and, when it can, class probabilities).
 
     Images are resized to the extractor's input size and converted to its
-    channel count (gray is repeated, colour averaged) before the model sees them.
+    channel count before the model sees them: gray is repeated for a colour
+    model. Colour images given to a gray model are, by default
+    (``color_mode="per_channel"``), read one channel at a time and the three
+    feature vectors concatenated, so the features (and FID/KID on them) see
+    colour; ``"gray"`` averages the channels instead. Class probabilities
+    always read the channel average.
 
     Args:
         model: a Keras model from images to feature vectors (a feature map is average-pooled).
@@ -19,6 +24,7 @@ class FeatureExtractor:
         channels: int. Input channels of the model.
         preprocess: callable on [-1, 1] images before the model (e.g. InceptionV3's, which also takes [-1, 1]).
         name: str. Names the cached reference statistics.
+        color_mode: ``"per_channel"`` or ``"gray"`` (see above). Defaults to ``"per_channel"``.
 
     Example:
     >>> extractor = FeatureExtractor.from_classifier(load_pretrained("digits_classifier"))
@@ -26,7 +32,9 @@ class FeatureExtractor:
     """
 
     def __init__(self, model, probabilities_model=None, image_size=None, channels=None, preprocess=None,
-                 name="custom"):
+                 name="custom", color_mode="per_channel"):
+        if color_mode not in ("per_channel", "gray"):
+            raise ValueError(f"FeatureExtractor: color_mode must be 'per_channel' or 'gray', got {color_mode!r}")
         if not callable(model):
             raise ValueError(f"FeatureExtractor: model must be a Keras model, got {type(model).__name__}")
         shape = getattr(model, "input_shape", None)
@@ -35,7 +43,9 @@ class FeatureExtractor:
         self.image_size = image_size or (shape[1] if shape else None)
         self.channels = channels or (shape[-1] if shape else None)
         self.preprocess = preprocess
-        self.name = name
+        self.color_mode = color_mode
+        self.name = name if color_mode == "per_channel" else f"{name}-gray"
+        self.cache_name = f"{self.name}-{color_mode}"
 
     @classmethod
     def from_classifier(cls, classifier, name=None):
@@ -63,10 +73,13 @@ class FeatureExtractor:
             x = tf.reduce_mean(x, axis=-1, keepdims=True)
         return self.preprocess(x) if self.preprocess else x
 
-    def _run(self, model, images, batch_size, verbose):
+    def _run(self, model, images, batch_size, verbose, split_channels=False):
         images = np.asarray(images, np.float32)
         if len(images) == 0:
             raise ValueError("FeatureExtractor: no images")
+        if split_channels and images.ndim == 4 and images.shape[-1] == 3 and self.channels == 1:
+            return np.concatenate([self._run(model, images[..., c:c + 1], batch_size, verbose) for c in range(3)],
+                                  axis=1)
         bar = keras.utils.Progbar(len(images), verbose=verbose) if verbose else None
         out = []
         for i in range(0, len(images), batch_size):
@@ -81,7 +94,7 @@ class FeatureExtractor:
 
     def features(self, images, batch_size=256, verbose=0):
         """``(n, d)`` float64 features, computed in batches (`verbose=1` shows a progress bar)."""
-        return self._run(self.model, images, batch_size, verbose)
+        return self._run(self.model, images, batch_size, verbose, split_channels=self.color_mode == "per_channel")
 
     def probabilities(self, images, batch_size=256, verbose=0):
         """``(n, classes)`` class probabilities (needs `probabilities_model`)."""

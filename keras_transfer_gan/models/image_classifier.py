@@ -22,7 +22,7 @@ def build_classifier_backbone(image_size, channels, filters, blocks, name="backb
         for j, stride in ((1, 1), (2, 2)):
             x = keras.layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=False,
                                     name=f"c_block{i}_conv{j}")(x)
-            x = keras.layers.BatchNormalization(name=f"c_block{i}_bn{j}")(x)
+            x = keras.layers.BatchNormalization(momentum=0.9, name=f"c_block{i}_bn{j}")(x)
             x = keras.layers.ReLU(name=f"c_block{i}_relu{j}")(x)
     features = keras.layers.GlobalAveragePooling2D(name="c_pool")(x)
     return keras.Model(image, features, name=name)
