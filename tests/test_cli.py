@@ -175,3 +175,15 @@ def test_export_savedmodel_and_tflite_from_the_cli(transfer_sources, tmp_path, c
     assert run_cli("export", "--model", transfer_sources["dcgan"], "--format", "tflite", "--out",
                    str(tmp_path / "g.bin")) == 2
     assert "must end with .tflite" in capsys.readouterr().err
+
+
+def test_evaluate_prints_a_table_and_writes_json(transfer_sources, tmp_path, capsys):
+    out = tmp_path / "eval.json"
+    assert run_cli("evaluate", "--model", transfer_sources["dcgan"], "--dataset", "digits", "--n", "64",
+                   "--extractor", transfer_sources["classifier"], "--out", str(out)) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert {"fid", "kid", "is", "precision", "recall"} <= set(result) and result["n_fake"] == 64
+    assert "fid" in printed and f"json: {out}" in printed
+    assert run_cli("evaluate", "--model", transfer_sources["dcgan"], "--metrics", "fid,lpips") == 2
+    assert "unknown metric 'lpips'" in capsys.readouterr().err
