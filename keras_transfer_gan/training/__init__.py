@@ -4,11 +4,12 @@ from keras_transfer_gan.training.distribute import get_strategy
 from keras_transfer_gan.training.optimizers import build_optimizer, compile_for_training
 from keras_transfer_gan.training.sample_grid import SampleGrid
 from keras_transfer_gan.training.tensorboard_logger import TensorBoardLogger
-from keras_transfer_gan.training.trainer import Trainer
+from keras_transfer_gan.training.trainer import NonFiniteLossError, Trainer
 
 __all__ = [
     "SampleGrid",
     "TensorBoardLogger",
+    "NonFiniteLossError",
     "Trainer",
     "build_optimizer",
     "compile_for_training",

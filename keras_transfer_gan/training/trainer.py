@@ -1,9 +1,18 @@
 """`Trainer`: a custom training loop that runs a model's own `train_step` per replica."""
 
+import math
+
 import keras
 import tensorflow as tf
 
 from keras_transfer_gan.training.optimizers import model_optimizers
+
+
+class NonFiniteLossError(ValueError):
+    """A step produced a NaN or Inf loss (raised with `on_nonfinite="stop"`)."""
+
+
+NONFINITE_MODES = ("stop", "skip", "rollback")
 
 
 def _finite_steps(dataset):
@@ -39,6 +48,13 @@ class Trainer:
         callbacks: Keras callbacks; their epoch and train hooks are called.
         use_tf_function: bool. False runs the step eagerly, for debugging.
         verbose: int. 1 shows a progress bar, 0 is silent. Defaults to 1.
+        on_nonfinite: what a NaN or Inf in the step's logs does: ``"stop"``
+            raises `NonFiniteLossError` naming the step and the last good
+            checkpoint (nothing bad is saved); ``"skip"`` restores the weights
+            and optimizer state from before the step and goes on with the next
+            batch; ``"rollback"`` restores the last checkpoint (weights,
+            optimizers, step) and goes on with the next batch. Defaults to ``"stop"``.
+        max_nonfinite: int. Consecutive bad steps tolerated by skip/rollback before stopping. Defaults to 10.
 
     Example:
     >>> strategy = get_strategy("mirrored")
@@ -58,7 +74,15 @@ class Trainer:
         callbacks=(),
         use_tf_function=True,
         verbose=1,
+        on_nonfinite="stop",
+        max_nonfinite=10,
     ):
+        if on_nonfinite not in NONFINITE_MODES:
+            raise ValueError(f"Trainer: on_nonfinite must be one of {', '.join(NONFINITE_MODES)}, got {on_nonfinite!r}")
+        self.on_nonfinite = on_nonfinite
+        self.max_nonfinite = max_nonfinite
+        self.nonfinite_steps = []
+        self._backup = None
         if not getattr(model, "compiled", False):
             raise ValueError("Trainer: compile the model first (see compile_for_training)")
         self.model = model
@@ -95,6 +119,60 @@ class Trainer:
             }
 
         return tf.function(step_fn) if self._use_tf_function else step_fn
+
+    def _state_variables(self):
+        variables = list(self.model.variables)
+        for optimizer in model_optimizers(self.model).values():
+            variables += list(optimizer.variables)
+        seen, unique = set(), []
+        for v in variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                unique.append(v)
+        return unique
+
+    def _make_backup(self):
+        """In-graph copy / restore of weights and optimizer state, for ``on_nonfinite="skip"``."""
+        state = self._state_variables()
+        with self.strategy.scope():
+            copies = [tf.Variable(v, trainable=False, name="nonfinite_backup") for v in state]
+
+        @tf.function
+        def save():
+            for copy, v in zip(copies, state):
+                copy.assign(v)
+
+        @tf.function
+        def load():
+            for copy, v in zip(copies, state):
+                v.assign(copy)
+
+        return save, load
+
+    def _handle_nonfinite(self, logs):
+        """Apply `on_nonfinite` after a step whose logs hold NaN or Inf."""
+        step = int(self.step.numpy())
+        bad = ", ".join(f"{k}={float(v)}" for k, v in logs.items() if not math.isfinite(float(v)))
+        self.nonfinite_steps.append(step)
+        latest = self.manager.latest_checkpoint if self.manager is not None else None
+        consecutive = len(self.nonfinite_steps) >= self.max_nonfinite and self.nonfinite_steps[-self.max_nonfinite:] == \
+            list(range(step - self.max_nonfinite + 1, step + 1))
+        if self.on_nonfinite == "stop" or consecutive:
+            why = "" if self.on_nonfinite == "stop" else f" ({self.max_nonfinite} bad steps in a row)"
+            raise NonFiniteLossError(f"non-finite loss at step {step}{why}: {bad}; last good checkpoint: "
+                                     f"{latest or 'none'}")
+        if self.on_nonfinite == "skip":
+            self._backup[1]()
+        else:  # rollback
+            if latest is None:
+                raise NonFiniteLossError(f"non-finite loss at step {step}: {bad}; no checkpoint to roll back to")
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            self._saved_step = int(self.step.numpy())
+        for metric in self.model.metrics:  # running means hold the NaN: restart them
+            metric.reset_state()
+        if self.verbose:
+            print(f"\nnon-finite loss at step {step} ({bad}): {self.on_nonfinite}"
+                  + (f" to {latest}" if self.on_nonfinite == "rollback" else ""))
 
     def restore(self):
         """Restore the latest checkpoint, if any; returns its path or None."""
@@ -167,8 +245,14 @@ class Trainer:
             if bar is not None:
                 print(f"Epoch {epoch + 1}/{epochs}")
                 bar.update(first)
+            if self.on_nonfinite == "skip" and self._backup is None:
+                self._backup = self._make_backup()
             for i in range(first, steps_per_epoch):
+                if self._backup is not None:
+                    self._backup[0]()
                 logs = self._step_fn(iterator)
+                if not all(math.isfinite(float(v)) for v in logs.values()):
+                    self._handle_nonfinite(logs)
                 if bar is not None:
                     bar.update(i + 1, [(k, float(v)) for k, v in logs.items()])
                 if self.checkpoint_every and int(self.step.numpy()) % self.checkpoint_every == 0:
