@@ -54,6 +54,13 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"]
 flags.DEFINE_enum("loop", "trainer", ["trainer", "fit"], "Custom-loop Trainer (checkpoints, resume) or keras fit.")
 flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in --out.")
 flags.DEFINE_integer("checkpoint_every", None, "Also checkpoint every N steps.")
+flags.DEFINE_enum("on_nonfinite", "stop", ["stop", "skip", "rollback"],
+                  "A NaN/Inf loss: stop (naming the step and the last good checkpoint), skip the batch, or "
+                  "roll back to the last checkpoint.")
+flags.DEFINE_bool("deterministic", False, "Turn on TensorFlow op determinism: with --seed, two runs on one "
+                  "replica give identical weights.")
+flags.DEFINE_bool("unsafe", False, "Load .keras files with safe_mode=False (allows arbitrary code in lambdas: "
+                  "only for files you trust).")
 flags.DEFINE_integer("n", 64, "sample: number of images.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_integer("verbose", 1, "0: quiet; 1: progress bar.")
@@ -135,6 +142,8 @@ def cmd_train():
         _positive(name, getattr(FLAGS, name))
     out = FLAGS.out
     keras.utils.set_random_seed(FLAGS.seed)
+    if FLAGS.deterministic:
+        tf.config.experimental.enable_op_determinism()
     entry = get_entry(FLAGS.model)
     strategy = get_strategy(FLAGS.strategy)
     overrides = dict(seed=FLAGS.seed)
@@ -177,6 +186,7 @@ def cmd_train():
         trainer = Trainer(
             model, strategy, checkpoint_dir=os.path.join(out, "checkpoints"),
             checkpoint_every=FLAGS.checkpoint_every, callbacks=callbacks, verbose=FLAGS.verbose,
+            on_nonfinite=FLAGS.on_nonfinite,
         )
         history = trainer.fit(dataset, epochs=FLAGS.epochs, resume=FLAGS.resume)
     seconds = time.perf_counter() - start
@@ -235,7 +245,7 @@ def _load_source(source):
 
     if os.path.isdir(source) and os.path.isfile(os.path.join(source, "model.keras")):
         source = os.path.join(source, "model.keras")
-    return load_pretrained(source)
+    return load_pretrained(source, safe_mode=not FLAGS.unsafe)
 
 
 def _save_model(model, out):

@@ -72,7 +72,7 @@ def run_cli(*argv):
     from keras_transfer_gan import cli
 
     cli.FLAGS.unparse_flags()
-    return cli.main(cli.FLAGS(cli.normalize_argv(["ktg", *argv])))
+    return cli.main(cli._parse_flags(["ktg", *argv]))
 
 
 @pytest.mark.parametrize("name", ["dcgan", "wgan_gp", "acgan", "cgan", "vae", "cvae", "char_lstm", "feature_generator"])

@@ -42,9 +42,11 @@ def write_saved_model(model, directory, signatures=None):
 
 
 def _check_writable(base_dir):
-    probe = base_dir
+    probe = os.path.abspath(base_dir)
     while not os.path.exists(probe):
-        probe = os.path.dirname(os.path.abspath(probe))
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise ValueError(f"export: {probe!r} is a file, not a directory")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise ValueError(f"export: {probe!r} is not writable")
 
@@ -75,7 +77,10 @@ def export_saved_model(model, base_dir, name, version=None, overwrite=False, war
     kind = model_kind(model)
     _check_writable(base_dir)
     model_dir = os.path.join(base_dir, name)
-    os.makedirs(model_dir, exist_ok=True)
+    try:
+        os.makedirs(model_dir, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"export: cannot create {model_dir!r}: {exc.strerror or exc}") from None
     if version is None:
         version = (versions(model_dir) or [0])[-1] + 1
     final = os.path.join(model_dir, str(version))

@@ -118,7 +118,10 @@ class ImageClassifier(SingleOptimizerModel):
         return np.concatenate(out).astype(np.int32) if out else np.zeros((0,), np.int32)
 
     def _images(self, images):
-        images = np.asarray(images, np.float32)
+        try:
+            images = np.asarray(images, np.float32)
+        except (TypeError, ValueError):
+            raise ValueError(f"images must be numeric arrays in [-1, 1], got {np.asarray(images).dtype}") from None
         if images.ndim != 4 or images.shape[1:] != self.image_shape:
             raise ValueError(f"images must be shaped (n, {', '.join(map(str, self.image_shape))}), "
                              f"got {images.shape}")

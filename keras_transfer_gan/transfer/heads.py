@@ -66,6 +66,12 @@ def rebuild_heads(source, target, mode="average", class_map=None, vocabularies=N
     """
     if mode not in ("average", "repeat"):
         raise ValueError(f"rebuild_heads: mode must be 'average' or 'repeat', got {mode!r}")
+    if vocabularies is not None:
+        for which, model, vocabulary in (("source", source, vocabularies[0]), ("target", target, vocabularies[1])):
+            own = getattr(model, "vocabulary", None)
+            if own is not None and own != vocabulary:
+                raise ValueError(f"rebuild_heads: the {which} vocabulary given ({vocabulary.size} characters) is not "
+                                 f"the {which} model's ({own.size} characters)")
     report = transfer_weights(source, target, dont_load=dont_load)
     source_arrays = {k: np.asarray(v.numpy()) for k, v in named_weights(source).items()}
     target_vars = named_weights(target)
