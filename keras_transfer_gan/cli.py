@@ -197,12 +197,11 @@ def cmd_train():
         "strategy": FLAGS.strategy, "loop": FLAGS.loop, "seconds": round(seconds, 2),
         "config": model.get_config(), "history": history,
     }
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2, default=str)
+    write_atomic(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=2, default=str))
     print(f"model:   {model_path}")
     if entry.inputs == "text":
-        with open(os.path.join(out, "samples.txt"), "w", encoding="utf-8") as f:
-            f.write(model.generate(FLAGS.prompt, length=FLAGS.length, temperature=FLAGS.temperature, seed=FLAGS.seed))
+        write_atomic(os.path.join(out, "samples.txt"), model.generate(
+            FLAGS.prompt, length=FLAGS.length, temperature=FLAGS.temperature, seed=FLAGS.seed))
         print(f"samples: {os.path.join(out, 'samples.txt')}")
     else:
         print(f"samples: {os.path.join(out, 'samples.png')}")
@@ -222,8 +221,7 @@ def cmd_sample():
     model = _load_source(FLAGS.model)
     if hasattr(model, "vocabulary"):
         text = model.generate(FLAGS.prompt, length=FLAGS.length, temperature=FLAGS.temperature, seed=FLAGS.seed)
-        with open(FLAGS.out, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_atomic(FLAGS.out, text)
         print(f"samples: {FLAGS.out}")
         return 0
     if not hasattr(model, "generate"):
@@ -246,6 +244,15 @@ def _load_source(source):
     if os.path.isdir(source) and os.path.isfile(os.path.join(source, "model.keras")):
         source = os.path.join(source, "model.keras")
     return load_pretrained(source, safe_mode=not FLAGS.unsafe)
+
+
+def write_atomic(path, text):
+    """Write text to `path` through a temporary sibling and a rename: never half-written."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
 
 
 def _save_model(model, out):
@@ -349,8 +356,7 @@ def cmd_transfer():
         "report": result.report.as_dict() if result.report is not None else None,
         "freeze": result.freeze.parts if result.freeze is not None else None,
     }
-    with open(os.path.join(FLAGS.out, "metrics.json"), "w") as f:
-        json.dump(summary, f, indent=2, default=str)
+    write_atomic(os.path.join(FLAGS.out, "metrics.json"), json.dumps(summary, indent=2, default=str))
     print(f"model:   {model_path}")
     if recipe not in ("classifier", "augment"):
         print(f"samples: {os.path.join(FLAGS.out, 'samples.png')}")
@@ -389,8 +395,7 @@ def cmd_export():
     report = export_tflite(model, FLAGS.out, FLAGS.quantize, representative_data=images, eval_data=images,
                            signature=FLAGS.signature, batch_size=batch, seq_len=FLAGS.seq_len)
     print(f"tflite: {report}")
-    with open(FLAGS.out + ".json", "w") as f:
-        json.dump(report.as_dict(), f, indent=2)
+    write_atomic(FLAGS.out + ".json", json.dumps(report.as_dict(), indent=2))
     return 0
 
 
@@ -421,10 +426,7 @@ def cmd_evaluate():
     width = max(len(k) for k, _ in rows)
     print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
     out = FLAGS.out or "evaluation.json"
-    tmp = f"{out}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=2)
-    os.replace(tmp, out)
+    write_atomic(out, json.dumps(result, indent=2))
     print(f"json: {out}")
     return 0
 

@@ -23,7 +23,6 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
 
 from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.export import export_saved_model, export_tflite, write_models_config  # noqa: E402
