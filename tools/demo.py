@@ -28,7 +28,7 @@ from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.export import export_saved_model, export_tflite, write_models_config  # noqa: E402
 from keras_transfer_gan.metrics import get_extractor  # noqa: E402
 from keras_transfer_gan.transfer import FreezeSummary, load_pretrained  # noqa: E402
-from keras_transfer_gan.transfer.comparison import run_arm  # noqa: E402
+from keras_transfer_gan.transfer.comparison import nearest_rmse, run_arm  # noqa: E402
 from keras_transfer_gan.utils.images import save_grid  # noqa: E402
 
 ARMS = {"transfer": "trgan_freezed_diffaugment", "scratch": "scratch"}
@@ -43,6 +43,7 @@ def plot(results, path):
     fig, ax = plt.subplots(figsize=(5, 3.4))
     for name, result in results.items():
         ax.plot([p["step"] for p in result["curve"]], [p["fid"] for p in result["curve"]], marker="o", label=name)
+    ax.set_yscale("log")
     ax.set_xlabel("training steps (batch 32, 100 target images)")
     ax.set_ylabel("FID vs all digits_m")
     ax.grid(alpha=0.3)
@@ -58,7 +59,7 @@ def main():
     parser.add_argument("--source", default="dcgan_digits")
     parser.add_argument("--target", default="digits_m")
     parser.add_argument("--limit", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--eval_every", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -71,20 +72,22 @@ def main():
     images, _ = load_images(args.target, image_size=source.image_size, channels=3, limit=args.limit, seed=args.seed)
     reference, _ = load_images(args.target, image_size=source.image_size, channels=3)
     save_grid(images[:64], os.path.join(out, "target_images.png"))
+    held_out = reference[nearest_rmse(reference, images) > 1e-6][:500]
     extractor = get_extractor("digits_classifier")
 
     results = {}
     for name, method in ARMS.items():
         print(f"\n== {name}: {method}, {args.steps} steps on {len(images)} images of {args.target}")
         result = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
-                         seed=args.seed, reference_key=f"{args.target}-all-{source.image_size}")
+                         seed=args.seed, reference_key=f"{args.target}-all-{source.image_size}", held_out=held_out)
         model = result["model"]
         if result["report"] is not None:
             print(f"Transfer report: {result['report'].counts()}")
             print(result["report"])
             print(f"\nFreeze summary\n{FreezeSummary.of(model, [])}")
         for point in result["curve"]:
-            print(f"  step {point['step']:>5}: FID {point['fid']:8.3f}  KID {point['kid']:.4f}")
+            print(f"  step {point['step']:>5}: FID {point['fid']:8.3f}  KID {point['kid']:.4f}  "
+                  f"precision {point['precision']:.2f}  recall {point['recall']:.2f}")
         save_grid(model.generate(64, seed=1), os.path.join(out, f"{name}_samples.png"))
         model.save(os.path.join(out, f"{name}.keras"))
         results[name] = result
@@ -99,11 +102,17 @@ def main():
         tflite[mode] = report.as_dict()
     plot(results, os.path.join(out, "fid.png"))
 
-    table = ["| run | FID at 0 | FID at end | KID at end | training s |", "|---|---|---|---|---|"]
+    table = ["| run | FID at 0 | FID at end | best FID (step) | KID at end | precision / recall | memorisation | "
+             "steps to scratch's best FID | training s |", "|---|---|---|---|---|---|---|---|---|"]
+    target = min(p["fid"] for p in results["scratch"]["curve"])
     for name, result in results.items():
-        first, last = result["curve"][0], result["curve"][-1]
-        table.append(f"| {name} ({result['method']}) | {first['fid']:.2f} | {last['fid']:.2f} | "
-                     f"{last['kid']:.3f} +- {last['kid_std']:.3f} | {result['train_seconds']:.0f} |")
+        curve = result["curve"]
+        first, last, best = curve[0], curve[-1], min(curve, key=lambda p: p["fid"])
+        reach = next((p["step"] for p in curve if p["fid"] <= target), "not reached")
+        table.append(f"| {name} ({result['method']}) | {first['fid']:.2f} | {last['fid']:.2f} | {best['fid']:.2f} "
+                     f"({best['step']}) | {last['kid']:.3f} +- {last['kid_std']:.3f} | {last['precision']:.2f} / "
+                     f"{last['recall']:.2f} | {last['nn_train'] / result['nn_real']:.2f} | {reach} | "
+                     f"{result['train_seconds']:.0f} |")
     seconds = time.perf_counter() - start
     summary = {
         "settings": vars(args), "seconds": round(seconds, 1),

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.metrics import get_extractor  # noqa: E402
 from keras_transfer_gan.transfer import load_pretrained  # noqa: E402
-from keras_transfer_gan.transfer.comparison import METHODS, run_arm  # noqa: E402
+from keras_transfer_gan.transfer.comparison import METHODS, nearest_rmse, run_arm  # noqa: E402
 
 LABELS = {"scratch": "scratch", "trgan": "TrGAN", "trgan_freezed": "TrGAN + Freeze-D",
           "trgan_freezed_diffaugment": "TrGAN + Freeze-D + DiffAugment"}
@@ -49,21 +49,34 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def _mean_curve(arm, key):
+    return np.mean([[p[key] for p in r["curve"]] for r in arm], axis=0)
+
+
 def summarize(runs, methods, sizes):
-    """Markdown rows: per N and method, FID/KID mean +- std over seeds at the last step and the best FID."""
-    lines = ["| N | method | FID (last) | KID (last) | best FID (step) |", "|---|---|---|---|---|"]
+    """Markdown rows per N and method (mean +- std over seeds): FID, KID, precision/recall and memorisation at
+    the last step, the best FID, and the steps needed to reach scratch's best FID (time-to-quality)."""
+    lines = ["| N | method | FID (last) | KID (last) | precision / recall | memorisation | best FID (step) | "
+             "steps to scratch's best FID |", "|---|---|---|---|---|---|---|---|"]
     for n in sizes:
-        for method in methods:
-            arm = [r for r in runs if r["n_label"] == n and r["method"] == method]
+        arms = {m: [r for r in runs if r["n_label"] == n and r["method"] == m] for m in methods}
+        scratch = arms.get("scratch")
+        target = float(_mean_curve(scratch, "fid").min()) if scratch else None
+        for method, arm in arms.items():
             if not arm:
                 continue
-            last_fid = [r["curve"][-1]["fid"] for r in arm]
-            last_kid = [r["curve"][-1]["kid"] for r in arm]
-            mean_curve = np.mean([[p["fid"] for p in r["curve"]] for r in arm], axis=0)
-            best = int(np.argmin(mean_curve))
-            lines.append(f"| {n} | {LABELS[method]} | {np.mean(last_fid):.2f} +- {np.std(last_fid):.2f} | "
-                         f"{np.mean(last_kid):.3f} +- {np.std(last_kid):.3f} | {mean_curve[best]:.2f} "
-                         f"({arm[0]['curve'][best]['step']}) |")
+            fid = [r["curve"][-1]["fid"] for r in arm]
+            kid = [r["curve"][-1]["kid"] for r in arm]
+            steps = [p["step"] for p in arm[0]["curve"]]
+            curve = _mean_curve(arm, "fid")
+            best = int(np.argmin(curve))
+            reach = next((steps[i] for i, v in enumerate(curve) if target is not None and v <= target), None)
+            ratios = [r["curve"][-1]["nn_train"] / r["nn_real"] for r in arm if r.get("nn_real")]
+            memo = f"{np.mean(ratios):.2f}" if ratios else "n/a"
+            lines.append(
+                f"| {n} | {LABELS[method]} | {np.mean(fid):.2f} +- {np.std(fid):.2f} | {np.mean(kid):.3f} +- "
+                f"{np.std(kid):.3f} | {_mean_curve(arm, 'precision')[-1]:.2f} / {_mean_curve(arm, 'recall')[-1]:.2f} | "
+                f"{memo} | {curve[best]:.2f} ({steps[best]}) | {'not reached' if reach is None else reach} |")
     return lines
 
 
@@ -83,6 +96,7 @@ def plot(runs, methods, sizes, path):
             curves = np.array([[p["fid"] for p in r["curve"]] for r in arm])
             ax.plot(steps, curves.mean(0), marker="o", ms=3, label=LABELS[method])
             ax.fill_between(steps, curves.min(0), curves.max(0), alpha=0.15)
+        ax.set_yscale("log")  # scratch starts two orders of magnitude above the transferred arms
         ax.set_title(f"N = {n} target images")
         ax.set_xlabel("training steps")
         ax.grid(alpha=0.3)
@@ -107,10 +121,11 @@ def main(argv=None):
         n = len(reference) if n_label == "all" else int(n_label)
         for seed in seeds:
             images, _ = load_images(args.target, image_size=source.image_size, channels=3, limit=n, seed=seed)
+            held_out = reference[nearest_rmse(reference, images) > 1e-6][:500]  # real images not trained on
             for method in methods:
                 result = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
                                  batch_size=args.batch_size, seed=seed, n_fake=args.n_fake, freeze_d=args.freeze_d,
-                                 reference_key=key)
+                                 reference_key=key, held_out=held_out)
                 result.pop("model"), result.pop("report")
                 result["n_label"] = n_label
                 runs.append(result)
@@ -131,7 +146,12 @@ def main(argv=None):
              f"Source `{args.source}`; target `{args.target}` with N images drawn per seed; {args.steps} steps of "
              f"batch {args.batch_size} per run; Freeze-D freezes D's first {args.freeze_d} blocks; FID and KID "
              f"of {args.n_fake} samples against all {len(reference)} target images, on `{args.extractor}` "
-             f"features; seeds {args.seeds}; mean +- std over seeds.", "",
+             f"features; seeds {args.seeds}; mean +- std over seeds. Precision / recall: k-NN manifolds (k=3) "
+             f"on the same features. Memorisation: mean RMS pixel distance from each sample to its nearest "
+             f"training image, divided by the same for up to 500 real target images not trained on (well "
+             f"below 1: the samples copy the training set; n/a when every image is trained on). Steps to "
+             f"scratch's best FID: the first evaluation at which the arm's mean FID is at or below the best "
+             f"mean FID scratch reached (time-to-quality).", "",
              *summarize(runs, methods, sizes), "", "![FID against steps](transfer_study.png)", ""]
     with open(os.path.join(args.out, "transfer_study.md"), "w") as f:
         f.write("\n".join(lines))

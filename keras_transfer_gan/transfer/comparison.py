@@ -53,14 +53,33 @@ def few_shot_dataset(images, batch_size, seed):
             .repeat().batch(batch, drop_remainder=True).prefetch(2))
 
 
+def nearest_rmse(samples, pool, batch=256):
+    """For each sample, the RMS pixel difference to its nearest image in `pool` (memorisation check)."""
+    a = np.asarray(samples, np.float64).reshape(len(samples), -1)
+    b = np.asarray(pool, np.float64).reshape(len(pool), -1)
+    b2 = (b * b).sum(1)
+    out = []
+    for i in range(0, len(a), batch):
+        chunk = a[i:i + batch]
+        d = (chunk * chunk).sum(1)[:, None] + b2[None, :] - 2.0 * chunk @ b.T
+        out.append(np.sqrt(np.maximum(d.min(axis=1), 0.0) / a.shape[1]))
+    return np.concatenate(out)
+
+
 def run_arm(method, source, images, steps, eval_every, reference_images, extractor, batch_size=32, seed=0,
-            n_fake=500, freeze_d=2, reference_key=None, callbacks=(), verbose=0):
+            n_fake=500, freeze_d=2, reference_key=None, callbacks=(), verbose=0, held_out=None):
     """Train one arm for `steps` steps, evaluating every `eval_every` steps (and at step 0).
+
+    Each evaluation also measures precision and recall, and memorisation:
+    ``nn_train`` is the mean RMS pixel distance from each sample to its nearest
+    training image; with `held_out` (real target images not trained on),
+    ``nn_real`` is the same distance for held-out real images, so
+    ``nn_train / nn_real`` well below 1 means the samples copy the training set.
 
     Returns:
         dict with ``method``, ``seed``, ``n_images``, ``curve`` (list of
-        ``{"step", "fid", "kid", "kid_std"}``), ``train_seconds``, ``model``
-        and ``report``.
+        ``{"step", "fid", "kid", "kid_std", "precision", "recall", "nn_train"}``),
+        ``nn_real``, ``train_seconds``, ``model`` and ``report``.
     """
     if steps <= 0 or eval_every <= 0 or steps % eval_every:
         raise ValueError(f"steps ({steps}) must be a positive multiple of eval_every ({eval_every})")
@@ -69,9 +88,11 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
 
     def evaluate(step):
         fake = np.asarray(model.generate(n_fake, seed=seed + 12345))
-        result = evaluate_samples(reference_images, fake, extractor=extractor, metrics=("fid", "kid"),
+        result = evaluate_samples(reference_images, fake, extractor=extractor, metrics=("fid", "kid", "pr"),
                                   kid_subsets=20, reference_key=reference_key, seed=seed)
-        return {"step": int(step), "fid": result["fid"], "kid": result["kid"], "kid_std": result["kid_std"]}
+        return {"step": int(step), "fid": result["fid"], "kid": result["kid"], "kid_std": result["kid_std"],
+                "precision": result["precision"], "recall": result["recall"],
+                "nn_train": float(nearest_rmse(fake, images).mean())}
 
     curve = [evaluate(0)]
     trainer = Trainer(model, callbacks=callbacks, verbose=verbose)
@@ -82,5 +103,6 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         trainer.fit(data, epochs=1, steps_per_epoch=eval_every)
         seconds += time.perf_counter() - start
         curve.append(evaluate((block + 1) * eval_every))
-    return {"method": method, "seed": seed, "n_images": int(len(images)), "curve": curve,
+    nn_real = float(nearest_rmse(held_out, images).mean()) if held_out is not None and len(held_out) else None
+    return {"method": method, "seed": seed, "n_images": int(len(images)), "curve": curve, "nn_real": nn_real,
             "train_seconds": round(seconds, 1), "model": model, "report": report}
