@@ -42,21 +42,30 @@ def test_trgan_carries_source_into_colour_target_and_freezes_d(colour16):
     keras.utils.set_random_seed(0)
     source = create_model("dcgan", tiny=True)
     printed = []
-    result = recipes.trgan(source, colour16.take(1), channels=3, freeze_d=1, augment="diffaugment",
+    result = recipes.trgan(source, colour16.take(1), channels=3, freeze_d=2, augment="diffaugment",
                            l2_sp=(0.01, 0.0), report_to=printed.append)
     model = result.model
     assert model.channels == 3 and isinstance(model.augment, DiffAugment) and isinstance(model.weight_penalty, L2SP)
     assert result.report.by_status("adapted") == [
         "generator/g_out_deconv/kernel", "generator/g_out_deconv/bias", "discriminator/d_block1_conv/kernel"]
     assert "Transfer report" in printed[0] and "Freeze summary" in printed[0]
+    # Freeze-D froze blocks 1-2 except block 1's conv, adapted to colour (frozen, D would be colour-blind)
+    d = model.discriminator
+    assert d.get_layer("d_block1_conv").trainable and not d.get_layer("d_block2_conv").trainable
+    adapted = np.repeat(source.discriminator.get_layer("d_block1_conv").kernel.numpy(), 3, 2) / 3
+    assert not np.allclose(d.get_layer("d_block1_conv").kernel.numpy(), adapted)  # it trained
+    np.testing.assert_array_equal(d.get_layer("d_block2_conv").kernel.numpy(),
+                                  source.discriminator.get_layer("d_block2_conv").kernel.numpy())
     assert result.freeze.parts["discriminator"]["frozen"] > 0
-    # the frozen block kept its (adapted) source values: gray kernel / 3 per channel
-    np.testing.assert_allclose(model.discriminator.get_layer("d_block1_conv").kernel.numpy(),
-                               np.repeat(source.discriminator.get_layer("d_block1_conv").kernel.numpy(), 3, 2) / 3,
-                               atol=1e-7)
-    np.testing.assert_array_equal(model.discriminator.get_layer("d_block2_conv").kernel.numpy() !=
-                                  source.discriminator.get_layer("d_block2_conv").kernel.numpy(), True)
     assert result.history["step"] == [1]
+
+
+def test_freeze_d_freezes_whole_blocks_without_a_channel_change(colour16):
+    source = create_model("dcgan", tiny=True, channels=3)
+    before = source.discriminator.get_layer("d_block1_conv").kernel.numpy().copy()
+    result = recipes.trgan(source, colour16.take(1), freeze_d=1)
+    assert result.freeze.parts["discriminator"]["frozen"] > 0
+    np.testing.assert_array_equal(result.model.discriminator.get_layer("d_block1_conv").kernel.numpy(), before)
 
 
 def test_trgan_rejects_a_non_gan_source(colour16, source_classifier):

@@ -5,7 +5,8 @@ method and evaluates FID and KID against a reference set at fixed intervals:
 
 - ``scratch``: the source's architecture, freshly initialised (the source's config, target channels);
 - ``trgan``: initialised from the source (heads rebuilt for the target's channels), G and D fine-tuned;
-- ``trgan_freezed``: TrGAN with the discriminator's first `freeze_d` blocks frozen (Freeze-D);
+- ``trgan_freezed``: TrGAN with the discriminator's first `freeze_d` blocks frozen (Freeze-D), except
+  the layers adapted to the new channel count;
 - ``trgan_freezed_diffaugment``: the same plus DiffAugment (colour, translation, cutout) on D's input.
 """
 
@@ -39,8 +40,8 @@ def build_arm_model(method, source, channels, seed=0, freeze_d=2):
     else:
         model = type(source).from_config({**source.get_config(), "channels": channels, "seed": seed})
         report = None
-    if settings["freeze"]:
-        freeze_discriminator_blocks(model, freeze_d)
+    if settings["freeze"]:  # layers adapted to the new channels stay trainable (see freeze_discriminator_blocks)
+        freeze_discriminator_blocks(model, freeze_d, keep_trainable=report if report is not None else ())
     compile_for_training(model, augment=make_augment(settings["augment"]))
     return model, report
 

@@ -86,17 +86,31 @@ def unfreeze(model, pattern=None, first_n=None, fraction=None, submodel=None):
     return set_trainable(model, True, pattern, first_n, fraction, submodel)
 
 
-def freeze_discriminator_blocks(model, k):
-    """Freeze-D (Mo et al., 2020): freeze the discriminator's first `k` blocks (``d_block1``..``d_blockk``)."""
+def freeze_discriminator_blocks(model, k, keep_trainable=()):
+    """Freeze-D (Mo et al., 2020): freeze the discriminator's first `k` blocks (``d_block1``..``d_blockk``).
+
+    Args:
+        model: a GAN with ``d_block{i}_`` layers.
+        k: int. Blocks to freeze.
+        keep_trainable: layer names (or a `TransferReport`, whose adapted
+            discriminator layers are taken) to leave trainable inside the
+            frozen blocks. After a 1 -> 3 channel change the adapted first
+            conv weighs the three channels alike, so D is colour-blind until
+            that conv trains: freezing it would stop G from ever learning colour.
+    """
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise ValueError(f"freeze_d: k must be a non-negative integer, got {k!r}")
+    if hasattr(keep_trainable, "by_status"):
+        keep_trainable = sorted({p.split("/")[1] for p in keep_trainable.by_status("adapted")
+                                 if p.startswith("discriminator/")})
     blocks = sorted({
         int(m.group(1)) for p, _ in layer_paths(model, "discriminator")
         if (m := re.search(r"/d_block(\d+)_", p))
     })
     if k > len(blocks):
         raise ValueError(f"freeze_d: the discriminator has {len(blocks)} blocks, cannot freeze {k}")
-    if k == 0:
+    chosen = [p for p, _ in layer_paths(model, "discriminator")
+              if any(f"/d_block{i}_" in p for i in blocks[:k]) and p.split("/")[-1] not in set(keep_trainable)]
+    if not chosen:
         return FreezeSummary.of(model, [])
-    return freeze(model, pattern=[f"discriminator/d_block{i}_*" for i in blocks[:k]])
-
+    return freeze(model, pattern=chosen)

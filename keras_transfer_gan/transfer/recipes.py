@@ -102,7 +102,8 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model, report = rebuilt_target(source, **overrides)
-        summary = freeze_discriminator_blocks(model, freeze_d) if freeze_d else None
+        # Layers adapted to new channels stay trainable: frozen, they would leave D colour-blind.
+        summary = freeze_discriminator_blocks(model, freeze_d, keep_trainable=report) if freeze_d else None
         penalty = None
         if l2_sp is not None:
             alpha, beta = l2_sp
