@@ -131,13 +131,13 @@ def test_transfer_recipes_from_the_cli(recipe, source, dataset, transfer_sources
 def test_transfer_prints_report_and_freeze_summary_before_training(transfer_sources, tmp_path, capsys):
     out = tmp_path / "t"
     assert run_cli("transfer", "--from", transfer_sources["dcgan"], "--dataset", "digits_m", "--limit", "32",
-                   "--freeze-d", "1", "--augment", "diffaugment", "--batch_size", "16", "--epochs", "1",
+                   "--freeze-d", "2", "--augment", "diffaugment", "--batch_size", "16", "--epochs", "1",
                    "--out", str(out), "--verbose", "0") == 0
     printed = capsys.readouterr().out
     assert printed.index("Transfer report") < printed.index("Freeze summary") < printed.index("model:")
     assert "generator/g_out_deconv/kernel" in printed and "adapted" in printed
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["freeze_d"] == 1 and metrics["augment"] == "diffaugment"
+    assert metrics["freeze_d"] == 2 and metrics["augment"] == "diffaugment"
     assert metrics["freeze"]["discriminator"]["frozen"] > 0 and metrics["report"]["counts"]["adapted"] == 3
 
 

@@ -80,4 +80,4 @@ def test_evaluate_samples_with_a_classifier_extractor():
     assert 1.0 <= result["is"] <= 10.0
     with pytest.raises(ValueError, match="unknown metric 'lpips'"):
         evaluate_samples(real, real, extractor=extractor, metrics=("lpips",))
-    assert statistics(extractor.features(real))[0].shape == (16,)
+    assert statistics(extractor.features(real))[0].shape == (48,)  # colour on a gray extractor: 3 x 16 features

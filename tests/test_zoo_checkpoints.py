@@ -44,9 +44,10 @@ def test_zoo_generators_load_and_generate(name):
 
 def test_zoo_text_model_writes_python_like_text():
     model = load_pretrained("charlstm_pydocs")
-    text = model.generate("Return the ", length=200, temperature=0.5, seed=0)
-    words = text.split()
-    assert len(words) > 20 and sum(w.isalpha() for w in words) > len(words) / 2
+    text = model.generate("Return the ", length=100, temperature=0.5, seed=0)
+    words = text.split()  # docstrings are indented: long runs of spaces follow a line, so judge the words
+    assert len(words) >= 10 and sum(w.isalpha() for w in words) > 0.7 * len(words), text
+    assert {"the", "of", "to", "a"} & set(words)
 
 
 def test_digits_classifier_is_an_accurate_offline_extractor():
