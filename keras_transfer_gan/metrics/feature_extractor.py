@@ -5,6 +5,18 @@ import numpy as np
 import tensorflow as tf
 
 
+def match_input(images, image_size, channels):
+    """Images resized to `image_size` (if given) and converted to `channels`: gray repeated, colour averaged."""
+    x = tf.convert_to_tensor(np.asarray(images, np.float32))
+    if image_size and tuple(x.shape[1:3]) != (image_size, image_size):
+        x = tf.image.resize(x, (image_size, image_size))
+    if channels == 3 and x.shape[-1] == 1:
+        x = tf.repeat(x, 3, axis=-1)
+    elif channels == 1 and x.shape[-1] == 3:
+        x = tf.reduce_mean(x, axis=-1, keepdims=True)
+    return x
+
+
 class FeatureExtractor:
     """Maps images in [-1, 1] to feature vectors (and, when it can, class probabilities).
 
@@ -65,12 +77,7 @@ class FeatureExtractor:
         x = tf.convert_to_tensor(np.asarray(images, np.float32))
         if x.shape.rank != 4 or x.shape[-1] not in (1, 3):
             raise ValueError(f"FeatureExtractor: images must be shaped (n, h, w, 1 or 3), got {tuple(x.shape)}")
-        if self.image_size and tuple(x.shape[1:3]) != (self.image_size, self.image_size):
-            x = tf.image.resize(x, (self.image_size, self.image_size))
-        if self.channels == 3 and x.shape[-1] == 1:
-            x = tf.repeat(x, 3, axis=-1)
-        elif self.channels == 1 and x.shape[-1] == 3:
-            x = tf.reduce_mean(x, axis=-1, keepdims=True)
+        x = match_input(x, self.image_size, self.channels)
         return self.preprocess(x) if self.preprocess else x
 
     def _run(self, model, images, batch_size, verbose, split_channels=False):

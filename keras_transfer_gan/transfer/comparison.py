@@ -17,9 +17,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.metrics import evaluate_samples, reference_features
+from keras_transfer_gan.metrics.precision_recall import _squared_distances
 from keras_transfer_gan.training import Trainer, compile_for_training
 from keras_transfer_gan.transfer.freezing import freeze_discriminator_blocks
-from keras_transfer_gan.transfer.recipes import make_augment, rebuilt_target
+from keras_transfer_gan.transfer.heads import rebuilt_target
+from keras_transfer_gan.transfer.recipes import make_augment
 
 METHODS = {
     "scratch": dict(pretrained=False, freeze=False, augment=None),
@@ -58,13 +60,8 @@ def nearest_rmse(samples, pool, batch=256):
     """For each sample, the RMS pixel difference to its nearest image in `pool` (memorisation check)."""
     a = np.asarray(samples, np.float64).reshape(len(samples), -1)
     b = np.asarray(pool, np.float64).reshape(len(pool), -1)
-    b2 = (b * b).sum(1)
-    out = []
-    for i in range(0, len(a), batch):
-        chunk = a[i:i + batch]
-        d = (chunk * chunk).sum(1)[:, None] + b2[None, :] - 2.0 * chunk @ b.T
-        out.append(np.sqrt(np.maximum(d.min(axis=1), 0.0) / a.shape[1]))
-    return np.concatenate(out)
+    nearest = [_squared_distances(a[i:i + batch], b).min(axis=1) for i in range(0, len(a), batch)]
+    return np.sqrt(np.concatenate(nearest) / a.shape[1])
 
 
 def run_arm(method, source, images, steps, eval_every, reference_images, extractor, batch_size=32, seed=0,

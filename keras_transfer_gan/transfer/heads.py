@@ -118,3 +118,13 @@ def _adapt_rows(source, current, layer, path, class_map, vocabularies):
     for s, t in pairs:
         out[t] = src[s]
     return np.moveaxis(out, 0, axis)
+
+
+def rebuilt_target(source, **overrides):
+    """A fresh model of the source's class with `overrides`, carrying its weights: ``(target, report)``."""
+    config = source.get_config()
+    unknown = sorted(set(overrides) - set(config))
+    if unknown:
+        raise ValueError(f"unknown override {unknown[0]!r} for {type(source).__name__}")
+    target = type(source).from_config({**config, **overrides})
+    return target, rebuild_heads(source, target)

@@ -7,7 +7,7 @@ import os
 import keras
 
 from keras_transfer_gan.transfer import legacy_h5
-from keras_transfer_gan.transfer.heads import rebuild_heads
+from keras_transfer_gan.transfer.heads import rebuilt_target
 from keras_transfer_gan.transfer.weights import transfer_weights
 
 # Written by `export_saved_model` into `assets.extra/`: the Keras config and
@@ -156,25 +156,24 @@ def load_pretrained(source, model=None, config=None, safe_mode=True, endpoint="s
         loaded = _load_keras_file(path, safe_mode=True)
     elif source.endswith(".keras"):
         loaded = _load_keras_file(source, safe_mode)
-    elif source.endswith(".weights.h5") and not legacy_h5.is_legacy_h5(source):
-        loaded = _model_from_config(source, config, model)
-        try:
-            loaded.load_weights(source)
-        except Exception as exc:
-            _fail(source, f"the weights do not fit the model: {exc}")
     elif source.endswith((".h5", ".hdf5")):
-        if not legacy_h5.is_legacy_h5(source):
+        legacy = legacy_h5.is_legacy_h5(source)
+        if source.endswith(".weights.h5") and not legacy:
+            loaded = _model_from_config(source, config, model)
+            try:
+                loaded.load_weights(source)
+            except Exception as exc:
+                _fail(source, f"the weights do not fit the model: {exc}")
+        elif not legacy:
             _fail(source, "not a Keras 2 HDF5 model or weights file (or it is corrupt)")
-        loaded, report = _load_legacy_h5(source, model, config)
+        else:
+            loaded, report = _load_legacy_h5(source, model, config)
     else:
         _fail(source, "unsupported file type (expected .keras, .weights.h5, a Keras 2 .h5, "
                       "a SavedModel directory or a zoo name)")
     if overrides:
-        config = loaded.get_config()
-        unknown = sorted(set(overrides) - set(config))
-        if unknown:
-            _fail(source, f"unknown override {unknown[0]!r} for {type(loaded).__name__}")
-        target = type(loaded).from_config({**config, **overrides})
-        report = rebuild_heads(loaded, target)
-        loaded = target
+        try:
+            loaded, report = rebuilt_target(loaded, **overrides)
+        except ValueError as exc:
+            _fail(source, str(exc))
     return (loaded, report) if return_report else loaded

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_transfer_gan.metrics.feature_extractor import match_input
 from keras_transfer_gan.models.conditional_gan import ConditionalGAN
 from keras_transfer_gan.models.feature_backbone_generator import FeatureBackboneGenerator
 from keras_transfer_gan.models.gan import GAN
@@ -25,7 +26,7 @@ from keras_transfer_gan.transfer.ada import ADA
 from keras_transfer_gan.transfer.diff_augment import DiffAugment
 from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
 from keras_transfer_gan.transfer.freezing import freeze, freeze_discriminator_blocks, unfreeze
-from keras_transfer_gan.transfer.heads import rebuild_heads
+from keras_transfer_gan.transfer.heads import rebuild_heads, rebuilt_target
 from keras_transfer_gan.transfer.l2_sp import L2SP
 from keras_transfer_gan.transfer.loading import load_pretrained
 from keras_transfer_gan.transfer.recipe_result import RecipeResult
@@ -50,16 +51,6 @@ def make_augment(augment):
     if callable(augment):
         return augment
     raise ValueError(f"augment must be one of {', '.join(AUGMENTS)} or a callable, got {augment!r}")
-
-
-def rebuilt_target(source, **overrides):
-    """A fresh model of the source's class with `overrides`, carrying its weights: ``(target, report)``."""
-    config = source.get_config()
-    unknown = sorted(set(overrides) - set(config))
-    if unknown:
-        raise ValueError(f"unknown override {unknown[0]!r} for {type(source).__name__}")
-    target = type(source).from_config({**config, **overrides})
-    return target, rebuild_heads(source, target)
 
 
 def _announce(report_to, result):
@@ -174,15 +165,7 @@ def tgan(source, dataset, epochs=1, steps_per_epoch=None, adv_weight=0.5, latent
 
 def _to_classifier_input(images, classifier):
     """Images resized and converted to the classifier's input shape."""
-    size, channels = classifier.image_size, classifier.channels
-    x = tf.convert_to_tensor(images, tf.float32)
-    if tuple(x.shape[1:3]) != (size, size):
-        x = tf.image.resize(x, (size, size))
-    if x.shape[-1] == 3 and channels == 1:
-        x = tf.reduce_mean(x, axis=-1, keepdims=True)
-    elif x.shape[-1] == 1 and channels == 3:
-        x = tf.repeat(x, 3, axis=-1)
-    return x.numpy()
+    return match_input(images, classifier.image_size, classifier.channels).numpy()
 
 
 def pseudo_label(classifier, images, min_confidence=0.0):
