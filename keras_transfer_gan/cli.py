@@ -53,6 +53,11 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"]
                   "Distribution strategy (multi_worker reads TF_CONFIG).")
 flags.DEFINE_enum("loop", "trainer", ["trainer", "fit"], "Custom-loop Trainer (checkpoints, resume) or keras fit.")
 flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in --out.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
+                  "train: Keras dtype policy; mixed_float16 (GPU) adds dynamic loss scaling.")
+flags.DEFINE_enum("jit_compile", "auto", ["auto", "on", "off"],
+                  "train: XLA for the step; auto is Keras' choice (off on CPU-only machines and when distributed).")
+flags.DEFINE_integer("steps_per_execution", 1, "train --loop=fit: steps run per call into the graph.")
 flags.DEFINE_integer("checkpoint_every", None, "Also checkpoint every N steps.")
 flags.DEFINE_enum("on_nonfinite", "stop", ["stop", "skip", "rollback"],
                   "A NaN/Inf loss: stop (naming the step and the last good checkpoint), skip the batch, or "
@@ -138,7 +143,7 @@ def cmd_train():
         raise UsageError("--model is required (a registered model name)")
     if not FLAGS.out:
         raise UsageError("--out is required (an output directory)")
-    for name in ("epochs", "batch_size", "image_size", "limit", "checkpoint_every"):
+    for name in ("epochs", "batch_size", "image_size", "limit", "checkpoint_every", "steps_per_execution"):
         _positive(name, getattr(FLAGS, name))
     out = FLAGS.out
     keras.utils.set_random_seed(FLAGS.seed)
@@ -168,11 +173,14 @@ def cmd_train():
         if entry.inputs == "conditioning_images":
             conditions = np.concatenate([b.numpy() for b in dataset.take(-(-64 // FLAGS.batch_size))])[:64]
     overrides.update(_parse_model_args(FLAGS.model_args))
+    keras.mixed_precision.set_global_policy(FLAGS.precision)  # before the layers are built
+    jit_compile = {"auto": "auto", "on": True, "off": False}[FLAGS.jit_compile]
     with strategy.scope():
         model = create_model(
             FLAGS.model, tiny=FLAGS.tiny, replicas=strategy.num_replicas_in_sync, **overrides
         )
-        compile_for_training(model, strategy, learning_rate=FLAGS.lr, beta_1=FLAGS.beta1)
+        compile_for_training(model, strategy, learning_rate=FLAGS.lr, beta_1=FLAGS.beta1,
+                             jit_compile=jit_compile, steps_per_execution=FLAGS.steps_per_execution)
     os.makedirs(out, exist_ok=True)
     callbacks = [TensorBoardLogger(os.path.join(out, "tensorboard"), conditions=conditions)]
     if entry.inputs != "text":
@@ -194,7 +202,8 @@ def cmd_train():
     metrics = {
         "model": FLAGS.model, "dataset": FLAGS.dataset, "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size, "limit": FLAGS.limit, "seed": FLAGS.seed,
-        "strategy": FLAGS.strategy, "loop": FLAGS.loop, "seconds": round(seconds, 2),
+        "strategy": FLAGS.strategy, "loop": FLAGS.loop, "precision": FLAGS.precision,
+        "jit_compile": bool(model.jit_compile), "seconds": round(seconds, 2),
         "config": model.get_config(), "history": history,
     }
     write_atomic(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=2, default=str))

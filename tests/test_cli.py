@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from keras_transfer_gan import create_model
+from keras_transfer_gan.transfer import load_pretrained
 
 
 def ktg(*args, timeout=300):
@@ -46,12 +47,30 @@ def test_train_then_sample(tmp_path):
     assert pixels.std() > 0
 
 
+def test_train_with_fit_mixed_bfloat16_and_steps_per_execution(tmp_path):
+    out = tmp_path / "run"
+    result = ktg("train", "--model", "vae", "--tiny", "--dataset", "digits", "--limit", "64", "--image_size", "16",
+                 "--batch_size", "16", "--epochs", "1", "--loop", "fit", "--precision", "mixed_bfloat16",
+                 "--steps_per_execution", "2", "--jit_compile", "off", "--out", str(out), "--verbose", "0")
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["precision"] == "mixed_bfloat16" and metrics["jit_compile"] is False
+    assert np.isfinite(metrics["history"]["loss"][-1])
+    model = load_pretrained(str(out / "model.keras"))
+    # Variables are float32 under any policy; the sub-models are rebuilt under the loading process's policy,
+    # so a model trained in mixed precision samples and exports in float32.
+    assert model.decoder.get_layer("g_out_deconv").compute_dtype == "float32"
+    assert model.generate(2).dtype == np.float32
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["train", "--model", "nope", "--out", "X"], "unknown model 'nope'"),
         (["train", "--model", "dcgan", "--dataset", "digits:12", "--out", "X"], "unknown class 12"),
         (["train", "--model", "dcgan", "--epochs", "0", "--out", "X"], "--epochs must be positive"),
+        (["train", "--model", "dcgan", "--steps_per_execution", "0", "--out", "X"], "--steps_per_execution must be"),
+        (["train", "--model", "dcgan", "--precision", "float8", "--out", "X"], "precision"),
         (["train", "--model", "dcgan", "--epochs", "two", "--out", "X"], "epochs"),
         (["train", "--model", "dcgan"], "--out is required"),
         (["sample", "--model", "missing.keras", "--out", "g.png"], "no such file or directory"),

@@ -174,10 +174,16 @@ class GAN(keras.Model):
         self.augment = augment
         self.weight_penalty = weight_penalty
         loss = loss or self.default_loss
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        if self.d_optimizer is self.g_optimizer:
+        d_optimizer = keras.optimizers.get(d_optimizer)
+        g_optimizer = keras.optimizers.get(g_optimizer)
+        if d_optimizer is g_optimizer:
             raise ValueError("compile: d_optimizer and g_optimizer must be two optimizer objects")
+        if self.dtype_policy.name == "mixed_float16":  # as keras.Model.compile does for `optimizer`
+            d_optimizer, g_optimizer = (
+                opt if isinstance(opt, keras.optimizers.LossScaleOptimizer) else keras.optimizers.LossScaleOptimizer(opt)
+                for opt in (d_optimizer, g_optimizer)
+            )
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.d_loss_fn, self.g_loss_fn = get_adversarial_loss(loss)
         self.loss_name = loss
         # Built on every weight, not only those trainable now, so that layers
@@ -271,11 +277,12 @@ class GAN(keras.Model):
             extra, logs = self.d_penalty(real, fake, labels, real_aux, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.discriminator)
+            scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
         if hasattr(getattr(self, "augment", None), "update"):  # adaptive augmentation (ADA)
             self.augment.update(real_logits)
         weights = self.discriminator.trainable_variables
         if weights:  # a fully frozen D takes no step
-            self.d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+            self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
         return {"d_loss": tf.reduce_mean(total), **logs}
 
     def generator_step(self, real, labels):
@@ -288,14 +295,16 @@ class GAN(keras.Model):
             extra, logs = self.g_penalty(fake, real, labels, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator)
+            scaled = self.g_optimizer.scale_loss(loss)
         weights = self.generator.trainable_variables
         if weights:
-            self.g_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+            self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
         return {"g_loss": tf.reduce_mean(total), **logs}
 
     def train_step(self, data):
         real, labels = unpack_batch(data)
-        real = tf.cast(real, self.compute_dtype)
+        # float32 whatever the policy: layers cast their inputs, losses and penalties stay float32.
+        real = tf.cast(real, tf.float32)
         logs = {}
         for k in range(self.d_steps):
             logs = self.discriminator_step(real, labels, stream=k)

@@ -138,9 +138,10 @@ class ImageClassifier(SingleOptimizerModel):
             per_example = keras.losses.categorical_crossentropy(
                 targets, logits, from_logits=True, label_smoothing=self.label_smoothing)
             loss = tf.nn.compute_average_loss(per_example)
+            scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
         weights = self.trainable_variables
         if weights:
-            self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+            self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32)
         self.trackers["loss"].update_state(tf.reduce_mean(per_example))
         self.trackers["accuracy"].update_state(tf.reduce_mean(correct))

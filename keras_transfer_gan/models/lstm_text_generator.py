@@ -94,12 +94,13 @@ class LSTMTextGenerator(SingleOptimizerModel):
             raise ValueError("LSTMTextGenerator trains on (x, y) windows: see text_dataset")
         y = tf.cast(y, tf.int32)
         with tf.GradientTape() as tape:
-            logits = self.network(x, training=True)
+            logits = tf.cast(self.network(x, training=True), tf.float32)
             per_token = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
             per_example = tf.reduce_mean(per_token, axis=-1)
             loss = tf.nn.compute_average_loss(per_example)
+            scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
         weights = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
         if self.network_ema is not None:
             update_ema(self.network_ema, self.network, self.ema_decay)
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)

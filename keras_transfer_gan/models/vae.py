@@ -145,7 +145,7 @@ class VAE(SingleOptimizerModel):
 
     def train_step(self, data):
         images, labels = unpack_batch(data)
-        images = tf.cast(images, self.compute_dtype)
+        images = tf.cast(images, tf.float32)  # layers cast to their compute dtype; the loss stays float32
         seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(self.optimizer.iterations, tf.int64)])
         eps = replica_slice(
             tf.shape(images)[0], lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed)
@@ -154,8 +154,9 @@ class VAE(SingleOptimizerModel):
             rec, kl = self.losses_per_example(images, labels, eps, training=True)
             total = rec + self.beta * kl
             loss = tf.nn.compute_average_loss(total)
+            scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
         weights = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
         if self.decoder_ema is not None:
             update_ema(self.decoder_ema, self.decoder, self.ema_decay)
         for name, value in (("loss", total), ("reconstruction_loss", rec), ("kl_loss", kl)):

@@ -55,6 +55,9 @@ class Trainer:
             batch; ``"rollback"`` restores the last checkpoint (weights,
             optimizers, step) and goes on with the next batch. Defaults to ``"stop"``.
         max_nonfinite: int. Consecutive bad steps tolerated by skip/rollback before stopping. Defaults to 10.
+        jit_compile: bool or None. Compile the per-replica step with XLA. None
+            follows the model's `jit_compile` (what `fit` would use: Keras
+            turns it off on CPU-only machines and under a distribution strategy).
 
     Example:
     >>> strategy = get_strategy("mirrored")
@@ -76,6 +79,7 @@ class Trainer:
         verbose=1,
         on_nonfinite="stop",
         max_nonfinite=10,
+        jit_compile=None,
     ):
         if on_nonfinite not in NONFINITE_MODES:
             raise ValueError(f"Trainer: on_nonfinite must be one of {', '.join(NONFINITE_MODES)}, got {on_nonfinite!r}")
@@ -104,14 +108,18 @@ class Trainer:
                 self.checkpoint, checkpoint_dir, max_to_keep=max_to_keep, step_counter=self.step
             )
         self._use_tf_function = use_tf_function
+        self.jit_compile = bool(getattr(model, "jit_compile", False) if jit_compile is None else jit_compile)
         self._step_fn, self._traced_for = None, None
 
     def _make_step_fn(self):
         strategy, model, step = self.strategy, self.model, self.step
+        train_step = model.train_step
+        if self.jit_compile and self._use_tf_function:  # XLA per replica, as `fit` compiles its step
+            train_step = tf.function(train_step, jit_compile=True)
 
         def step_fn(iterator):
             # Taking the batch inside the function keeps input off the Python path.
-            per_replica = strategy.run(model.train_step, args=(next(iterator),))
+            per_replica = strategy.run(train_step, args=(next(iterator),))
             step.assign_add(1)
             return {
                 name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)

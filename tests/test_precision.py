@@ -1,0 +1,126 @@
+"""Mixed precision (bfloat16, float16 with loss scaling) and XLA in `fit` and the `Trainer`."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transfer_gan import create_model
+from keras_transfer_gan.training import Trainer, compile_for_training
+
+
+@pytest.fixture
+def policy():
+    """Set a global dtype policy for one test and put float32 back afterwards."""
+    def set_policy(name):
+        keras.mixed_precision.set_global_policy(name)
+    yield set_policy
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def _data(name, digits16):
+    labels = np.arange(len(digits16)) % 10
+    if name in ("acgan", "classifier"):
+        return tf.data.Dataset.from_tensor_slices((digits16, labels)).batch(16)
+    return tf.data.Dataset.from_tensor_slices(digits16).batch(16)
+
+
+def _model(name, **kwargs):
+    extra = {"num_classes": 10} if name in ("acgan", "classifier") else {}
+    return create_model(name, tiny=True, **extra, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "wgan_gp", "acgan", "vae", "classifier"])
+def test_mixed_bfloat16_trains_in_fit_and_trainer(policy, digits16, name):
+    policy("mixed_bfloat16")
+    model = _model(name)
+    compile_for_training(model)
+    assert model.compute_dtype == "bfloat16"
+    start = [w.numpy() for w in model.trainable_weights]
+    history = model.fit(_data(name, digits16), epochs=1, verbose=0).history
+    logs = Trainer(model, verbose=0).fit(_data(name, digits16), epochs=1)
+    for key, values in history.items():
+        assert np.isfinite(values[-1]), (key, values)
+        assert np.isfinite(logs[key][-1]), (key, logs[key])
+    assert {w.dtype for w in model.weights} == {"float32"}  # variables stay float32
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(start, model.trainable_weights))
+    if name != "classifier":
+        assert model.generate(2).dtype == np.float32
+
+
+def _one_sgd_step(name, digits16):
+    keras.utils.set_random_seed(0)
+    model = _model(name)
+    compile_for_training(model, optimizer="sgd", learning_rate=0.05)
+    start = [w.numpy().astype(np.float64) for w in model.trainable_weights]
+    model.fit(_data(name, digits16).take(1), epochs=1, verbose=0)
+    return model, [w.numpy() - s for w, s in zip(model.trainable_weights, start)]
+
+
+def test_mixed_float16_scales_the_loss_and_unscales_the_gradients(policy, digits16):
+    """One SGD step under mixed_float16 moves the weights as float32 does.
+
+    SGD, not Adam: Adam's step ignores the gradient's scale, so a loss scale
+    left in the gradients (32768x) or a loss never scaled would go unseen.
+    """
+    _, reference = _one_sgd_step("dcgan", digits16)
+    policy("mixed_float16")
+    model, mixed = _one_sgd_step("dcgan", digits16)
+    assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    ref = np.concatenate([d.ravel() for d in reference])
+    got = np.concatenate([d.ravel() for d in mixed])
+    assert np.linalg.norm(ref) > 0
+    assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < 0.05
+
+
+def test_mixed_float16_skips_overflowing_steps_until_the_scale_fits(policy, digits16):
+    """The VAE's per-pixel summed loss overflows float16 bias gradients at the initial scale (2**15): those
+    steps are skipped and the scale halved, then steps go through, from the Trainer as from `fit`."""
+    policy("mixed_float16")
+    model = _model("vae")
+    compile_for_training(model, optimizer="sgd", learning_rate=0.01)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    start = [w.numpy() for w in model.trainable_weights]
+    logs = Trainer(model, verbose=0).fit(_data("vae", digits16).repeat(4), epochs=1)  # 16 steps
+    assert float(model.optimizer.dynamic_scale.numpy()) < 2.0**15
+    assert np.isfinite(logs["loss"][-1])
+    moved = [not np.array_equal(a, w.numpy()) for a, w in zip(start, model.trainable_weights)]
+    assert all(moved)
+    assert all(np.isfinite(w.numpy()).all() for w in model.weights)
+
+
+def _classifier_after_trainer(jit_compile, digits16):
+    keras.utils.set_random_seed(0)
+    model = _model("classifier", dropout=0.0)
+    compile_for_training(model, optimizer="sgd", learning_rate=0.05)
+    trainer = Trainer(model, verbose=0, jit_compile=jit_compile)
+    trainer.fit(_data("classifier", digits16), epochs=1)
+    return model, trainer
+
+
+def test_trainer_jit_compile_runs_the_same_step_under_xla(digits16):
+    plain, plain_trainer = _classifier_after_trainer(None, digits16)
+    assert plain_trainer.jit_compile is False  # follows the model's jit_compile: Keras turns XLA off on CPU
+    xla, xla_trainer = _classifier_after_trainer(True, digits16)
+    iterator = iter(_data("classifier", digits16))
+    graph = xla_trainer._step_fn.get_concrete_function(iterator).graph
+    assert any(op.node_def.attr["_XlaMustCompile"].b for op in graph.get_operations())
+    graph = plain_trainer._step_fn.get_concrete_function(iterator).graph
+    assert not any(op.node_def.attr["_XlaMustCompile"].b for op in graph.get_operations())
+    for a, b in zip(plain.weights, xla.weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4, err_msg=a.path)
+
+
+def test_trainer_under_xla_is_reproducible(digits16):
+    """XLA scrambles stateless seeds its own way (other noise than without it), but the same on every run."""
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        model = _model("dcgan")
+        compile_for_training(model)
+        Trainer(model, verbose=0, jit_compile=True).fit(_data("dcgan", digits16).take(2), epochs=1)
+        runs.append([w.numpy() for w in model.weights])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
