@@ -10,10 +10,8 @@ throttled round does not decide it. Ratios are against Keras at the same batch s
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,29 +20,25 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench_common import machine, matmul_peak, rate  # noqa: E402
 from keras_transfer_gan.export import export_saved_model, export_tflite  # noqa: E402
 from keras_transfer_gan.export.tflite import interpreter  # noqa: E402
 from keras_transfer_gan.transfer import load_pretrained  # noqa: E402
 
 
-def rate(fn, items, seconds, rounds):
-    """Median items/s over rounds of about `seconds` each."""
-    fn()
-    rates = []
-    for _ in range(rounds):
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            fn()
-            n += 1
-        rates.append(n * items / (time.perf_counter() - start))
-    return float(np.median(rates))
-
-
-def matmul_peak(seconds, rounds, size=2048):
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size])
-    matmul = tf.function(lambda: tf.matmul(a, b))
-    return rate(lambda: matmul().numpy(), 2 * size ** 3 / 1e9, seconds, rounds)  # GFLOP/s
+def python_loop_generate(model, prompt, length, temperature, seed):
+    """Baseline: the one-step network stepped from Python, one eager call per character."""
+    step = model.step_network()
+    states = [tf.zeros((1, model.units))] * 4
+    ids = model.vocabulary.encode(prompt)
+    for i in ids[:-1]:
+        _, *states = step([tf.constant([[i]], tf.int32), *states], training=False)
+    current, out = int(ids[-1]), []
+    for k in range(length):
+        logits, *states = step([tf.constant([[current]], tf.int32), *states], training=False)
+        current = int(tf.random.stateless_categorical(logits[:, 1:] / temperature, 1, seed=[seed, k])[0, 0]) + 1
+        out.append(current)
+    return prompt + model.vocabulary.decode(np.asarray(out, np.int32))
 
 
 def main():
@@ -56,10 +50,8 @@ def main():
     parser.add_argument("--out", default="docs/bench_inference.json")
     args = parser.parse_args()
     model = load_pretrained(args.model)
-    results = {"machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, TensorFlow {tf.__version__}, "
-                          f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}",
-               "model": args.model, "images_per_s": {}}
-    results["matmul_peak_gflops"] = round(matmul_peak(args.seconds, args.rounds), 1)
+    results = {"machine": machine(), "model": args.model, "images_per_s": {}}
+    results["matmul_peak_gflops"] = round(matmul_peak(min(args.seconds, 1.0), args.rounds), 1)
     print(f"float32 matmul peak (2048^2, tf.function): {results['matmul_peak_gflops']} GFLOP/s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         export_dir = export_saved_model(model, tmp, "gen", warmup=False)
@@ -87,18 +79,24 @@ def main():
         print(f"TFLite int8 / float32 at batch 1: {int8_vs_float:.2f}x (target >= 2x)")
     text_model = load_pretrained(args.text)
     length = 200
+    text_rounds = min(3, args.rounds)
+    results["text_chars_per_s_python_loop"] = round(rate(
+        lambda: python_loop_generate(text_model, "def ", length, 0.8, 0), length, args.seconds, text_rounds), 1)
     results["text_chars_per_s"] = round(rate(
-        lambda: text_model.generate("def ", length=length, temperature=0.8, seed=0), length, args.seconds, 3), 1)
-    print(f"text generation ({args.text}, eager step loop): {results['text_chars_per_s']} characters/s")
+        lambda: text_model.generate("def ", length=length, temperature=0.8, seed=0), length, args.seconds,
+        text_rounds), 1)
     with tempfile.TemporaryDirectory() as tmp:
         export_dir = export_saved_model(text_model, tmp, "text", warmup=False)
         generate = tf.saved_model.load(export_dir).signatures["generate"]
         inputs = dict(prompt=tf.constant("def "), length=tf.constant(length), temperature=tf.constant(0.8),
                       seed=tf.constant(0))
         results["text_chars_per_s_savedmodel"] = round(rate(lambda: generate(**inputs)["text"].numpy(), length,
-                                                            args.seconds, 3), 1)
-    print(f"text generation (SavedModel `generate`, in-graph loop): {results['text_chars_per_s_savedmodel']} "
-          "characters/s")
+                                                            args.seconds, text_rounds), 1)
+    base = results["text_chars_per_s_python_loop"]
+    for key, label in (("text_chars_per_s_python_loop", "Python step loop (baseline)"),
+                       ("text_chars_per_s", "model.generate (in-graph loop)"),
+                       ("text_chars_per_s_savedmodel", "SavedModel `generate` signature")):
+        print(f"text {args.text}, {label:<32} {results[key]:8.1f} characters/s ({results[key] / base:.1f}x)")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)

@@ -1,157 +1,393 @@
-"""DCGAN training steps per second: our `fit` path and `Trainer` against a minimal loop.
+"""Training steps/s: our `fit` path and `Trainer` against a minimal hand-written loop, in one process.
 
-All three train the identical networks (built by the same functions, from the
-same initial weights) with the same optimizers on the same in-memory batch, in
-one process. Rounds are interleaved; on the 2-core build machines a round runs
-either at full speed or about 2x slower (CPU quota throttling), whichever path
-it falls on, so rounds over 1.3x a path's best are left out (and counted) and
-each rate is the median of the rest.
+Every variant trains the identical networks (built by the same code, from the
+same initial weights) with the same optimizers on the same in-memory batch.
+A variant is a path, optionally with options joined by ``+``:
 
-    python tools/bench_train_step.py                  # defaults: 32x32, batch 64
-    python tools/bench_train_step.py --batch 256 --steps 20 --rounds 3
+    fit | trainer | minimal | torch      the path (torch: PyTorch eager, reference_dcgan only)
+    +xla                                  jit_compile=True (fit, trainer, minimal)
+    +bf16 | +fp16                         mixed_bfloat16 / mixed_float16 policy (fit, trainer)
+    +speN                                 steps_per_execution=N (fit)
+
+Rounds are interleaved and each variant's rate is the median of its rounds
+after the throttled ones are left out (see `bench_common.robust_median`).
+The FLOPs of one step are counted from the traced graphs of the minimal step
+and of our `train_step` (they must agree: the same arithmetic), and the
+achieved GFLOP/s is set against the float32 matmul peak measured in the same
+process.
+
+    python tools/bench_train_step.py                              # DCGAN 32x32, batch 64
+    python tools/bench_train_step.py --model wgan_gp --size 64 --filters 32
+    python tools/bench_train_step.py --model dcgan --variants fit,trainer,minimal,fit+xla,trainer+xla,fit+bf16
+    python tools/bench_train_step.py --model reference_dcgan     # TF tutorial networks, batch 256 (+ torch)
 
 oneDNN is switched on (TF_ENABLE_ONEDNN_OPTS=1) unless the variable is set.
 """
 
 import argparse
+import warnings
 import json
+import math
 import os
-import platform
+import sys
 import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench_common import count_flops, interleaved, machine, matmul_peak, robust_median  # noqa: E402
 from keras_transfer_gan.data import load_images  # noqa: E402
-from keras_transfer_gan.models import DCGAN  # noqa: E402
+from keras_transfer_gan.losses import gradient_penalty, kl_divergence  # noqa: E402
+from keras_transfer_gan.models import DCGAN, VAE, WGANGP  # noqa: E402
+from keras_transfer_gan.models.gan import GAN  # noqa: E402
 from keras_transfer_gan.training import Trainer, compile_for_training  # noqa: E402
 
+warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+POLICIES = {"": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
-def minimal_step_fn(generator, discriminator, g_opt, d_opt, latent_dim):
-    """The textbook DCGAN step: two tapes, sigmoid cross-entropy, tf.random.normal noise."""
+
+# ------------------------------------------------------------------ networks
+class TutorialDCGAN(GAN):
+    """The TensorFlow DCGAN tutorial's networks (28x28x1, 100-d noise) trained by our `GAN.train_step`."""
+
+    SUPPORTED_SIZES = (28,)
+
+    def __init__(self, **kwargs):
+        super().__init__(latent_dim=100, image_size=28, channels=1, **kwargs)
+
+    def build_generator(self):
+        layers = keras.layers
+        z = keras.Input((100,))
+        x = layers.Dense(7 * 7 * 256, use_bias=False)(z)
+        x = layers.LeakyReLU()(layers.BatchNormalization()(x))
+        x = layers.Reshape((7, 7, 256))(x)
+        for filters, stride in ((128, 1), (64, 2)):
+            x = layers.Conv2DTranspose(filters, 5, strides=stride, padding="same", use_bias=False)(x)
+            x = layers.LeakyReLU()(layers.BatchNormalization()(x))
+        x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False)(x)
+        return keras.Model(z, layers.Activation("tanh", dtype="float32")(x), name="generator")
+
+    def build_discriminator(self):
+        layers = keras.layers
+        image = keras.Input((28, 28, 1))
+        x = image
+        for filters in (64, 128):
+            x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
+            x = layers.Dropout(0.3)(layers.LeakyReLU()(x))
+        logits = layers.Dense(1)(layers.Flatten()(x))
+        return keras.Model(image, layers.Activation("linear", dtype="float32")(logits), name="discriminator")
+
+
+def build_model(args):
+    if args.model == "reference_dcgan":
+        return TutorialDCGAN()
+    if args.model == "vae":
+        return VAE(latent_dim=args.latent, image_size=args.size, filters=args.filters)
+    cls = WGANGP if args.model == "wgan_gp" else DCGAN
+    extra = {"n_critic": args.n_critic} if args.model == "wgan_gp" else {}
+    return cls(latent_dim=args.latent, image_size=args.size, g_filters=args.filters, d_filters=args.filters, **extra)
+
+
+# ------------------------------------------------------------- minimal loops
+def minimal_gan_step(model, jit_compile):
+    """The textbook alternating GAN step: D on real and fake, then G; fresh `tf.random.normal` noise."""
+    g, d, g_opt, d_opt, latent = model.generator, model.discriminator, model.g_optimizer, model.d_optimizer, \
+        model.latent_dim
     bce = tf.nn.sigmoid_cross_entropy_with_logits
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def step(real):
         batch = tf.shape(real)[0]
-        z = tf.random.normal([batch, latent_dim])
         with tf.GradientTape() as tape:
-            fake = generator(z, training=True)
-            real_logits = discriminator(real, training=True)
-            fake_logits = discriminator(fake, training=True)
-            d_loss = tf.reduce_mean(
-                bce(labels=tf.ones_like(real_logits), logits=real_logits)
-                + bce(labels=tf.zeros_like(fake_logits), logits=fake_logits)
-            )
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
-        z = tf.random.normal([batch, latent_dim])
+            fake = g(tf.random.normal([batch, latent]), training=True)
+            real_logits, fake_logits = d(real, training=True), d(fake, training=True)
+            d_loss = tf.reduce_mean(bce(labels=tf.ones_like(real_logits), logits=real_logits)
+                                    + bce(labels=tf.zeros_like(fake_logits), logits=fake_logits))
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
         with tf.GradientTape() as tape:
-            fake_logits = discriminator(generator(z, training=True), training=True)
+            fake_logits = d(g(tf.random.normal([batch, latent]), training=True), training=True)
             g_loss = tf.reduce_mean(bce(labels=tf.ones_like(fake_logits), logits=fake_logits))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
-        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
-        return d_loss, g_loss
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+        return g_loss
 
     return step
 
 
-def build(args, weights=None, **compile_kwargs):
-    model = DCGAN(latent_dim=args.latent, image_size=args.size, channels=1,
-                  g_filters=args.filters, d_filters=args.filters)
-    if weights is not None:
-        model.set_weights(weights)
-    compile_for_training(model, **compile_kwargs)
-    return model
+def minimal_wgan_gp_step(model, jit_compile):
+    """WGAN-GP as in the paper's algorithm: n_critic critic steps with the gradient penalty, then G."""
+    g, d, g_opt, d_opt, latent = model.generator, model.discriminator, model.g_optimizer, model.d_optimizer, \
+        model.latent_dim
+    critic = lambda x: d(x, training=True)  # noqa: E731
+
+    @tf.function(jit_compile=jit_compile)
+    def step(real):
+        batch = tf.shape(real)[0]
+        for _ in range(model.n_critic):
+            with tf.GradientTape() as tape:
+                fake = g(tf.random.normal([batch, latent]), training=True)
+                gp = gradient_penalty(critic, real, fake, tf.random.uniform([batch]))
+                d_loss = tf.reduce_mean(critic(fake) - critic(real) + model.gp_weight * gp)
+            d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+        with tf.GradientTape() as tape:
+            g_loss = -tf.reduce_mean(critic(g(tf.random.normal([batch, latent]), training=True)))
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+        return g_loss
+
+    return step
+
+
+def minimal_vae_step(model, jit_compile):
+    """Reparameterised VAE step: summed squared error + beta * KL, one optimizer."""
+    weights = model.trainable_variables
+
+    @tf.function(jit_compile=jit_compile)
+    def step(images):
+        with tf.GradientTape() as tape:
+            mean, log_var = model.encoder(images, training=True)
+            z = mean + tf.exp(0.5 * log_var) * tf.random.normal(tf.shape(mean))
+            out = model.decoder(z, training=True)
+            rec = tf.reduce_sum(tf.square(images - out), axis=[1, 2, 3])
+            loss = tf.reduce_mean(rec + model.beta * kl_divergence(mean, log_var))
+        model.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        return loss
+
+    return step
+
+
+MINIMAL = {"dcgan": minimal_gan_step, "reference_dcgan": minimal_gan_step, "wgan_gp": minimal_wgan_gp_step,
+           "vae": minimal_vae_step}
+
+
+# -------------------------------------------------------------------- torch
+def torch_reference_step(batch_size):
+    """The same tutorial networks and alternating step in PyTorch eager (NCHW)."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    gen = nn.Sequential(
+        nn.Linear(100, 7 * 7 * 256, bias=False), nn.BatchNorm1d(7 * 7 * 256), nn.LeakyReLU(0.2),
+        nn.Unflatten(1, (256, 7, 7)),
+        nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False), nn.BatchNorm2d(128, momentum=0.01), nn.LeakyReLU(0.2),
+        nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False), nn.BatchNorm2d(64), nn.LeakyReLU(0.2),
+        nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1, bias=False), nn.Tanh(),
+    )
+    disc = nn.Sequential(
+        nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Conv2d(64, 128, 5, 2, 2), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1),
+    )
+    g_opt = torch.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(disc.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    real = torch.rand(batch_size, 1, 28, 28) * 2 - 1
+    ones, zeros = torch.ones(batch_size, 1), torch.zeros(batch_size, 1)
+
+    def step():
+        d_opt.zero_grad(set_to_none=True)
+        fake = gen(torch.randn(batch_size, 100))
+        d_loss = bce(disc(real), ones) + bce(disc(fake.detach()), zeros)
+        d_loss.backward()
+        d_opt.step()
+        g_opt.zero_grad(set_to_none=True)
+        g_loss = bce(disc(gen(torch.randn(batch_size, 100))), ones)
+        g_loss.backward()
+        g_opt.step()
+        return float(g_loss)
+
+    return step, torch.__version__
+
+
+# ------------------------------------------------------------------ variants
+def parse_variant(spec):
+    path, *options = spec.split("+")
+    if path not in ("fit", "trainer", "minimal", "torch"):
+        raise SystemExit(f"unknown path {path!r} in variant {spec!r} (fit, trainer, minimal, torch)")
+    parsed = {"path": path, "xla": False, "precision": "", "spe": 1}
+    for option in options:
+        if option == "xla":
+            parsed["xla"] = True
+        elif option in ("bf16", "fp16"):
+            parsed["precision"] = option
+        elif option.startswith("spe") and option[3:].isdigit():
+            parsed["spe"] = int(option[3:])
+        else:
+            raise SystemExit(f"unknown option {option!r} in variant {spec!r} (xla, bf16, fp16, speN)")
+    if parsed["precision"] and path in ("minimal", "torch"):
+        raise SystemExit(f"{spec}: mixed precision is measured on fit and trainer only")
+    return parsed
+
+
+def make_runner(spec, args, weights, batch, data_of):
+    """``(round(steps) -> seconds, model or None)`` for one variant."""
+    v = parse_variant(spec)
+    if v["path"] == "torch":
+        step, _ = torch_reference_step(args.batch)
+
+        def run_torch(steps):
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            return time.perf_counter() - start
+
+        return run_torch, None
+    keras.mixed_precision.set_global_policy(POLICIES[v["precision"]])
+    try:
+        model = build_model(args)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    model.set_weights(weights)
+    compile_kwargs = {"jit_compile": v["xla"]} if v["path"] == "fit" else {}
+    compile_for_training(model, steps_per_execution=v["spe"], **compile_kwargs)
+    if v["path"] == "minimal":
+        step = MINIMAL[args.model](model, v["xla"])
+
+        def run_minimal(steps):
+            start = time.perf_counter()
+            for real in data_of(steps):
+                out = step(real)
+            float(out)
+            return time.perf_counter() - start
+
+        return run_minimal, model
+    if v["path"] == "trainer":
+        trainer = Trainer(model, verbose=0, jit_compile=v["xla"])
+
+        def run_trainer(steps):
+            start = time.perf_counter()
+            trainer.fit(data_of(steps), epochs=1)
+            return time.perf_counter() - start
+
+        return run_trainer, model
+
+    def run_fit(steps):
+        start = time.perf_counter()
+        model.fit(data_of(steps), epochs=1, verbose=0)
+        return time.perf_counter() - start
+
+    return run_fit, model
+
+
+def step_flops(args, model, batch):
+    """FLOPs of one step, counted on the minimal step and on our `train_step` (same math)."""
+    spec = tf.TensorSpec(batch.shape, tf.float32)
+    minimal = MINIMAL[args.model](model, False).get_concrete_function(spec)
+    ours = tf.function(model.train_step).get_concrete_function(spec)
+    return count_flops(minimal), count_flops(ours)
 
 
 def run(args):
     keras.utils.set_random_seed(0)
     images, _ = load_images("digits", image_size=args.size)
-    reps = int(np.ceil(args.batch / len(images)))
-    batch = tf.constant(np.concatenate([images] * reps)[: args.batch])
-    data = tf.data.Dataset.from_tensors(batch).repeat(args.steps).cache()
+    batch = tf.constant(np.resize(images, (args.batch, *images.shape[1:])))
+    cache = {}
 
-    fit_model = build(args, steps_per_execution=args.steps_per_execution)
-    weights = fit_model.get_weights()
-    trainer_model = build(args, weights)
-    trainer = Trainer(trainer_model, verbose=0)
-    minimal_model = build(args, weights)
-    minimal = minimal_step_fn(minimal_model.generator, minimal_model.discriminator,
-                              minimal_model.g_optimizer, minimal_model.d_optimizer, args.latent)
+    def data_of(steps):
+        if steps not in cache:
+            cache[steps] = tf.data.Dataset.from_tensors(batch).repeat(steps).cache()
+        return cache[steps]
 
-    def time_fit():
-        start = time.perf_counter()
-        fit_model.fit(data, epochs=1, verbose=0)
-        return time.perf_counter() - start
+    weights = build_model(args).get_weights()
+    variants = [s for s in args.variants.split(",") if s]
+    torch_version = None
+    if "torch" in variants:
+        try:
+            import torch
 
-    def time_trainer():
-        start = time.perf_counter()
-        trainer.fit(data, epochs=1)
-        return time.perf_counter() - start
-
-    def time_minimal():
-        start = time.perf_counter()
-        for real in data:
-            out = minimal(real)
-        float(out[0])
-        return time.perf_counter() - start
-
-    paths = {"fit": time_fit, "trainer": time_trainer, "minimal": time_minimal}
-    for fn in paths.values():  # trace and warm up
-        fn()
-    times = {name: [] for name in paths}
-    for _ in range(args.rounds):
-        for name, fn in paths.items():
-            times[name].append(fn())
-    # On the 2-core build machines a round runs either at full speed or about
-    # twice as long (CPU quota throttling), whichever path it falls on. Rounds
-    # over 1.3x a path's best are counted as throttled and left out; rates are
-    # the median of the remaining rounds.
-    kept = {name: [t for t in seconds if t <= 1.3 * min(seconds)] for name, seconds in times.items()}
-    rate = {name: args.steps / float(np.median(seconds)) for name, seconds in kept.items()}
-    ratio = {name: rate[name] / rate["minimal"] for name in ("fit", "trainer")}
-    throttled = {name: len(times[name]) - len(kept[name]) for name in times}
-    return {
-        "config": vars(args),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
-        "steps_per_s": rate,
-        "round_seconds": times,
-        "fit_over_minimal": ratio["fit"],
-        "trainer_over_minimal": ratio["trainer"],
-        "throttled_rounds": throttled,
+            torch_version = torch.__version__
+        except ImportError:
+            print("torch is not installed: the PyTorch baseline is skipped (pip install torch==2.13.0)")
+            variants.remove("torch")
+    if any(parse_variant(s)["path"] == "torch" for s in variants) and args.model != "reference_dcgan":
+        raise SystemExit("the torch baseline has the reference_dcgan networks only")
+    runners, models = {}, {}
+    for spec in variants:
+        runners[spec], models[spec] = make_runner(spec, args, weights, batch, data_of)
+    compile_seconds = {}
+    for spec, fn in runners.items():  # trace, compile and warm up
+        compile_seconds[spec] = round(fn(2), 2)
+    baseline = "minimal" if "minimal" in runners else variants[0]
+    if args.steps:
+        steps = args.steps
+    else:  # size rounds to about --round_seconds on the slowest variant
+        slowest = max(fn(2) / 2 for fn in runners.values())
+        steps = int(min(100, max(2, math.ceil(args.round_seconds / slowest))))
+    times = interleaved({spec: (lambda fn=fn: fn(steps)) for spec, fn in runners.items()}, args.rounds)
+    rates, throttled = {}, {}
+    for spec, seconds in times.items():
+        median, dropped = robust_median(seconds)
+        rates[spec], throttled[spec] = steps / median, dropped
+    minimal_flops, our_flops = step_flops(args, models.get(baseline) or build_model(args), batch)
+    peak = args.peak_gflops or (matmul_peak() if args.peak else None)
+    flops = our_flops["total"]
+    result = {
+        "model": args.model, "config": vars(args), "machine": machine(), "steps_per_round": steps,
+        "steps_per_s": rates, "round_seconds": times, "throttled_rounds": throttled,
+        "first_call_seconds": compile_seconds, "baseline": baseline,
+        "ratio_to_baseline": {spec: rates[spec] / rates[baseline] for spec in rates},
+        "flops_per_step": {"ours": our_flops, "minimal": minimal_flops},
+        "gflops_per_s": {spec: rate * flops / 1e9 for spec, rate in rates.items()},
+        "matmul_peak_gflops": peak,
     }
+    if peak:
+        result["fraction_of_peak"] = {spec: g / peak for spec, g in result["gflops_per_s"].items()}
+    if torch_version:
+        result["torch_version"] = torch_version
+    return result
+
+
+def print_result(result):
+    args = result["config"]
+    shape = "28x28 (TF tutorial networks)" if result["model"] == "reference_dcgan" else f"{args['size']}x{args['size']}"
+    print(f"{result['model']} {shape}, batch {args['batch']}, filters {args['filters']}; {result['machine']}")
+    ours, minimal = result["flops_per_step"]["ours"]["total"], result["flops_per_step"]["minimal"]["total"]
+    print(f"  FLOPs per step (conv + matmul, counted): ours {ours / 1e9:.2f} G, minimal {minimal / 1e9:.2f} G")
+    peak = result["matmul_peak_gflops"]
+    for spec, rate in result["steps_per_s"].items():
+        line = (f"  {spec:<14} {rate:8.2f} steps/s  {result['ratio_to_baseline'][spec]:6.3f}x {result['baseline']}"
+                f"  {result['gflops_per_s'][spec]:7.1f} GFLOP/s")
+        if peak:
+            line += f" ({100 * result['fraction_of_peak'][spec]:.0f}% of peak)"
+        line += f"  first call {result['first_call_seconds'][spec]:.1f} s, throttled {result['throttled_rounds'][spec]}"
+        print(line)
+    if peak:
+        print(f"  float32 matmul peak: {peak:.1f} GFLOP/s")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=32, help="image size (16, 32, 64)")
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--filters", type=int, default=64, help="g_filters = d_filters")
+    parser.add_argument("--model", default="dcgan", choices=sorted(MINIMAL))
+    parser.add_argument("--size", type=int, default=32, help="image size (16, 32, 64; reference_dcgan: 28)")
+    parser.add_argument("--batch", type=int, default=None, help="default 64 (reference_dcgan: 256)")
+    parser.add_argument("--filters", type=int, default=64, help="g_filters = d_filters (VAE: filters)")
     parser.add_argument("--latent", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=20, help="steps per timed round")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--steps_per_execution", type=int, default=1, help="for fit")
+    parser.add_argument("--n_critic", type=int, default=5, help="wgan_gp: critic steps per generator step")
+    parser.add_argument("--variants", default="fit,trainer,minimal",
+                        help="comma-separated variants (see the module docstring)")
+    parser.add_argument("--steps", type=int, default=None, help="steps per round (default: sized by --round_seconds)")
+    parser.add_argument("--round_seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--no_peak", dest="peak", action="store_false", help="skip the matmul peak")
+    parser.add_argument("--peak_gflops", type=float, default=None,
+                        help="use this matmul peak (measured elsewhere, e.g. by the suite) instead of measuring")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
+    if args.model == "reference_dcgan":
+        args.size, args.batch = 28, args.batch or 256
+    args.batch = args.batch or 64
     result = run(args)
-    print(f"DCGAN {args.size}x{args.size}, batch {args.batch}, filters {args.filters}; "
-          f"TF {result['tensorflow']}, Keras {result['keras']}, oneDNN={result['onednn']}, {result['machine']}")
-    for name, value in result["steps_per_s"].items():
-        print(f"  {name:<8} {value:8.2f} steps/s")
-    print(f"  fit / minimal     = {result['fit_over_minimal']:.3f}")
-    print(f"  trainer / minimal = {result['trainer_over_minimal']:.3f}")
-    print(f"  throttled rounds left out: {result['throttled_rounds']}")
+    print_result(result)
     if args.json:
+        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
+    return result
 
 
 if __name__ == "__main__":

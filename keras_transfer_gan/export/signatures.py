@@ -129,7 +129,7 @@ def build_signatures(model, batch_size=None, seq_len=None):
         add("next_token_logits", lambda ids: {"logits": tf.cast(network(ids, training=False)[:, -1, :], tf.float32)},
             [_spec([b, seq_len], tf.int32, "ids")], ("logits",))
         if seq_len is None:
-            add("generate", _text_generate_fn(model),
+            add("generate", model.generation_function(),
                 [_spec([], tf.string, "prompt"), _spec([], tf.int32, "length"),
                  _spec([], tf.float32, "temperature"), _spec([], tf.int32, "seed")], ("text",))
     else:  # classifier
@@ -152,46 +152,6 @@ def unrolled_text_network(model, seq_len):
     for name in LAYER_NAMES:
         network.get_layer(name).set_weights(source.get_layer(name).get_weights())
     return network
-
-
-def _text_generate_fn(model):
-    """In-graph generation from a prompt string: chars -> ids by comparison with the vocabulary, a
-    `tf.while_loop` over the one-step network, ids -> chars by gather, joined to one string."""
-    step = model.step_network()
-    chars = tf.constant(model.vocabulary.chars)
-    units = model.units
-
-    def generate(prompt, length, temperature, seed):
-        split = tf.strings.unicode_split(prompt, "UTF-8")
-        matches = tf.equal(split[:, None], chars[None, :])
-        ids = tf.where(tf.reduce_any(matches, axis=1), tf.argmax(tf.cast(matches, tf.int32), axis=1,
-                                                                  output_type=tf.int32), 0)
-        ids = tf.cond(tf.size(ids) > 0, lambda: ids, lambda: tf.zeros([1], tf.int32))
-        states = [tf.zeros([1, units])] * 4
-
-        def feed(i, h1, c1, h2, c2):
-            _, h1, c1, h2, c2 = step([tf.reshape(ids[i], [1, 1]), h1, c1, h2, c2], training=False)
-            return i + 1, h1, c1, h2, c2
-
-        n_prompt = tf.size(ids)
-        _, *states = tf.while_loop(lambda i, *s: i < n_prompt - 1, feed, [tf.constant(0), *states])
-
-        def sample(k, current, h1, c1, h2, c2, out):
-            logits, h1, c1, h2, c2 = step([tf.reshape(current, [1, 1]), h1, c1, h2, c2], training=False)
-            logits = tf.cast(logits[:, 1:], tf.float32)  # never the unknown token
-            greedy = tf.argmax(logits[0], output_type=tf.int32)
-            drawn = tf.random.stateless_categorical(logits / tf.maximum(temperature, 1e-6), 1,
-                                                    seed=tf.stack([seed, k]), dtype=tf.int32)[0, 0]
-            nxt = tf.where(temperature > 0, drawn, greedy) + 1
-            return k + 1, nxt, h1, c1, h2, c2, out.write(k, nxt)
-
-        out = tf.TensorArray(tf.int32, size=tf.maximum(length, 0))
-        result = tf.while_loop(lambda k, *s: k < length, sample,
-                               [tf.constant(0), ids[-1], *states, out])
-        generated = tf.gather(chars, result[-1].stack())
-        return {"text": tf.strings.join([prompt, tf.strings.reduce_join(generated)])}
-
-    return generate
 
 
 def example_inputs(model, signature, n=2, seed=0, images=None):

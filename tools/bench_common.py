@@ -1,0 +1,142 @@
+"""What the benchmark tools share: machine facts, interleaved timing, the matmul peak and FLOP counting.
+
+Not a public module of the package: imported by the scripts next to it (`python tools/bench_*.py`), which
+set `TF_ENABLE_ONEDNN_OPTS=1` before TensorFlow is imported unless the variable is already set.
+"""
+
+import os
+import platform
+import time
+
+import numpy as np
+import tensorflow as tf
+
+#: A round over this multiple of the path's fastest round counts as throttled (see `robust_median`).
+THROTTLE_FACTOR = 1.3
+
+
+def machine():
+    """One line: CPU model, cores, TensorFlow / Keras versions and whether oneDNN is on."""
+    import keras
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores; TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+            f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
+
+
+def robust_median(seconds):
+    """``(median, dropped)`` of round times after leaving out throttled rounds.
+
+    On the 2-core build machines the CPU quota makes a round take either its
+    normal time or about twice that, whichever path it lands on; rounds over
+    `THROTTLE_FACTOR` x the fastest are left out and counted.
+    """
+    best = min(seconds)
+    kept = [s for s in seconds if s <= THROTTLE_FACTOR * best]
+    return float(np.median(kept)), len(seconds) - len(kept)
+
+
+def interleaved(paths, rounds):
+    """Call every ``paths[name]()`` (each returns its round's seconds) once per round, in turn."""
+    times = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, fn in paths.items():
+            times[name].append(fn())
+    return times
+
+
+def rate(fn, items, seconds, rounds):
+    """Median items/s over `rounds` rounds of about `seconds` each, after one warm-up call."""
+    fn()
+    rates = []
+    for _ in range(rounds):
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            fn()
+            n += 1
+        rates.append(n * items / (time.perf_counter() - start))
+    return float(np.median(rates))
+
+
+def matmul_peak(seconds=1.0, rounds=3, size=2048):
+    """The machine's float32 matmul rate in GFLOP/s (``size``-square `tf.matmul` in a `tf.function`)."""
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+    matmul = tf.function(lambda: tf.matmul(a, b))
+    return rate(lambda: matmul().numpy(), 2 * size**3 / 1e9, seconds, rounds)
+
+
+def _prod(shape):
+    return int(np.prod([int(d) for d in shape]))
+
+
+def _op_flops(op):
+    """Multiply-adds x 2 of one convolution or matmul op, from its static shapes; 0 for other ops."""
+    kind = op.type
+    if kind in ("Conv2D", "Conv2DBackpropInput"):
+        kh, kw, cin, _ = op.inputs[1].shape  # filter [kh, kw, in, out]
+        grad_or_out = op.inputs[2].shape if kind == "Conv2DBackpropInput" else op.outputs[0].shape
+        return 2 * _prod(grad_or_out) * int(kh) * int(kw) * int(cin)
+    if kind == "Conv2DBackpropFilter":
+        kh, kw, cin, _ = op.outputs[0].shape
+        return 2 * _prod(op.inputs[2].shape) * int(kh) * int(kw) * int(cin)
+    if kind == "MatMul":
+        a = op.inputs[0].shape
+        inner = int(a[0] if op.get_attr("transpose_a") else a[1])
+        return 2 * _prod(op.outputs[0].shape) * inner
+    if kind in ("BatchMatMulV2", "BatchMatMulV3"):
+        a = op.inputs[0].shape
+        inner = int(a[-2] if op.get_attr("adj_x") else a[-1])
+        return 2 * _prod(op.outputs[0].shape) * inner
+    return 0
+
+
+def _live_ops(graph, outputs):
+    """The ops that run: ancestors of the outputs and of every stateful op (variable updates, ...).
+
+    A traced gradient leaves ops nothing uses (e.g. the input gradient of a
+    discriminator's first layer); the runtime prunes them, so must the count.
+    """
+    live, stack = set(), [t.op for t in outputs] + [op for op in graph.get_operations() if op.op_def.is_stateful]
+    while stack:
+        op = stack.pop()
+        if op.name in live:
+            continue
+        live.add(op.name)
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return live
+
+
+def count_flops(concrete_function):
+    """FLOPs of one call of a traced function: ``{"total": int, "by_op": {type: int}}``.
+
+    Counted from the graph (static shapes, so trace with a fully defined
+    input signature) over the ops that run (see `_live_ops`): convolutions
+    (forward and both backward kernels) and matmuls, which hold all but a few
+    percent of a conv net's arithmetic. Element-wise ops, normalisation and
+    the optimizer update are not counted. Function-call ops are followed into
+    their bodies.
+    """
+    by_op = {}
+
+    def visit(graph, outputs):
+        live = _live_ops(graph, outputs)
+        for op in graph.get_operations():
+            if op.name not in live:
+                continue
+            flops = _op_flops(op)
+            if flops:
+                by_op[op.type] = by_op.get(op.type, 0) + flops
+            if "f" in op.node_def.attr and op.type in ("PartitionedCall", "StatefulPartitionedCall"):
+                body = graph._get_function(op.node_def.attr["f"].func.name)  # noqa: SLF001
+                if body is not None and getattr(body, "graph", None) is not None:
+                    visit(body.graph, body.graph.outputs)
+
+    visit(concrete_function.graph, concrete_function.graph.outputs)
+    return {"total": int(sum(by_op.values())), "by_op": by_op}
