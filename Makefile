@@ -28,8 +28,9 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
+# The benchmark suite (under 10 minutes on 2 cores): figures in docs/bench/, tables in docs/BENCHMARKS.md.
 bench: $(VENV)/.installed
-	$(PY) tools/bench_train_step.py
+	$(PY) tools/bench_suite.py --out docs/bench
 
 study: $(VENV)/.installed
 	$(PY) tools/transfer_study.py --out docs

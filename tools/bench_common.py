@@ -11,7 +11,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-#: A round over this multiple of the path's fastest round counts as throttled (see `robust_median`).
+#: A round over this multiple of the path's fastest round counts as throttled.
 THROTTLE_FACTOR = 1.3
 
 
@@ -29,16 +29,18 @@ def machine():
             f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
 
 
-def robust_median(seconds):
-    """``(median, dropped)`` of round times after leaving out throttled rounds.
+def round_stats(seconds):
+    """``{"best", "median", "throttled"}`` of one path's round times.
 
-    On the 2-core build machines the CPU quota makes a round take either its
-    normal time or about twice that, whichever path it lands on; rounds over
-    `THROTTLE_FACTOR` x the fastest are left out and counted.
+    On the 2-core build machines the CPU allowance stalls a process now and
+    then, so a round ends at the next multiple of about 1.27 s of wall time:
+    stalls only ever lengthen rounds. ``best`` (the fastest round) is the
+    headline estimate; ``median`` is the median of the rounds within
+    `THROTTLE_FACTOR` x the best, and ``throttled`` counts the others.
     """
     best = min(seconds)
     kept = [s for s in seconds if s <= THROTTLE_FACTOR * best]
-    return float(np.median(kept)), len(seconds) - len(kept)
+    return {"best": float(best), "median": float(np.median(kept)), "throttled": len(seconds) - len(kept)}
 
 
 def interleaved(paths, rounds):
@@ -51,7 +53,7 @@ def interleaved(paths, rounds):
 
 
 def rate(fn, items, seconds, rounds):
-    """Median items/s over `rounds` rounds of about `seconds` each, after one warm-up call."""
+    """Items/s of the fastest of `rounds` rounds of about `seconds` each, after one warm-up call."""
     fn()
     rates = []
     for _ in range(rounds):
@@ -60,11 +62,11 @@ def rate(fn, items, seconds, rounds):
             fn()
             n += 1
         rates.append(n * items / (time.perf_counter() - start))
-    return float(np.median(rates))
+    return float(max(rates))
 
 
 def matmul_peak(seconds=1.0, rounds=3, size=2048):
-    """The machine's float32 matmul rate in GFLOP/s (``size``-square `tf.matmul` in a `tf.function`)."""
+    """The machine's float32 matmul peak in GFLOP/s: the fastest round of ``size``-square `tf.matmul`."""
     a = tf.random.normal([size, size])
     b = tf.random.normal([size, size])
     matmul = tf.function(lambda: tf.matmul(a, b))

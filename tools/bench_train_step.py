@@ -9,8 +9,10 @@ A variant is a path, optionally with options joined by ``+``:
     +bf16 | +fp16                         mixed_bfloat16 / mixed_float16 policy (fit, trainer)
     +speN                                 steps_per_execution=N (fit)
 
-Rounds are interleaved and each variant's rate is the median of its rounds
-after the throttled ones are left out (see `bench_common.robust_median`).
+Rounds are interleaved; each variant runs about --round_seconds per round
+(its own number of steps) and its rate comes from its fastest round (stalls
+only lengthen rounds: see `bench_common.round_stats`; the median of the
+unthrottled rounds and process CPU time per step are in the JSON too).
 The FLOPs of one step are counted from the traced graphs of the minimal step
 and of our `train_step` (they must agree: the same arithmetic), and the
 achieved GFLOP/s is set against the float32 matmul peak measured in the same
@@ -27,7 +29,6 @@ oneDNN is switched on (TF_ENABLE_ONEDNN_OPTS=1) unless the variable is set.
 import argparse
 import warnings
 import json
-import math
 import os
 import sys
 import time
@@ -40,7 +41,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench_common import count_flops, interleaved, machine, matmul_peak, robust_median  # noqa: E402
+from bench_common import count_flops, interleaved, machine, matmul_peak, round_stats  # noqa: E402
 from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.losses import gradient_penalty, kl_divergence  # noqa: E402
 from keras_transfer_gan.models import DCGAN, VAE, WGANGP  # noqa: E402
@@ -247,6 +248,8 @@ def make_runner(spec, args, weights, batch, data_of):
     compile_for_training(model, steps_per_execution=v["spe"], **compile_kwargs)
     if v["path"] == "minimal":
         step = MINIMAL[args.model](model, v["xla"])
+        if not v["xla"]:
+            model.bench_minimal_step = step  # traced already when FLOPs are counted
 
         def run_minimal(steps):
             start = time.perf_counter()
@@ -274,12 +277,13 @@ def make_runner(spec, args, weights, batch, data_of):
     return run_fit, model
 
 
-def step_flops(args, model, batch):
-    """FLOPs of one step, counted on the minimal step and on our `train_step` (same math)."""
+def step_flops(args, model, batch, which):
+    """FLOPs of one step, counted on the minimal step and (``which == "both"``) on our `train_step`."""
     spec = tf.TensorSpec(batch.shape, tf.float32)
-    minimal = MINIMAL[args.model](model, False).get_concrete_function(spec)
-    ours = tf.function(model.train_step).get_concrete_function(spec)
-    return count_flops(minimal), count_flops(ours)
+    step = getattr(model, "bench_minimal_step", None) or MINIMAL[args.model](model, False)
+    minimal = count_flops(step.get_concrete_function(spec))
+    ours = count_flops(tf.function(model.train_step).get_concrete_function(spec)) if which == "both" else None
+    return minimal, ours
 
 
 def run(args):
@@ -309,29 +313,38 @@ def run(args):
     runners, models = {}, {}
     for spec in variants:
         runners[spec], models[spec] = make_runner(spec, args, weights, batch, data_of)
-    compile_seconds = {}
-    for spec, fn in runners.items():  # trace, compile and warm up
-        compile_seconds[spec] = round(fn(2), 2)
-    baseline = "minimal" if "minimal" in runners else variants[0]
+    first_call = {spec: round(fn(1), 2) for spec, fn in runners.items()}  # trace, compile, one step
     if args.steps:
-        steps = args.steps
-    else:  # size rounds to about --round_seconds on the slowest variant
-        slowest = max(fn(2) / 2 for fn in runners.values())
-        steps = int(min(100, max(2, math.ceil(args.round_seconds / slowest))))
-    times = interleaved({spec: (lambda fn=fn: fn(steps)) for spec, fn in runners.items()}, args.rounds)
-    rates, throttled = {}, {}
-    for spec, seconds in times.items():
-        median, dropped = robust_median(seconds)
-        rates[spec], throttled[spec] = steps / median, dropped
-    minimal_flops, our_flops = step_flops(args, models.get(baseline) or build_model(args), batch)
+        steps = {spec: args.steps for spec in runners}
+    else:  # each variant runs about --round_seconds per round
+        steps = {spec: int(min(100, max(1, round(args.round_seconds / fn(1))))) for spec, fn in runners.items()}
+    cpu = {spec: [] for spec in runners}
+
+    def timed(spec):
+        start = time.process_time()
+        wall = runners[spec](steps[spec])
+        cpu[spec].append(time.process_time() - start)
+        return wall
+
+    times = interleaved({spec: (lambda spec=spec: timed(spec)) for spec in runners}, args.rounds)
+    stats = {spec: round_stats(seconds) for spec, seconds in times.items()}
+    rates = {spec: steps[spec] / stats[spec]["best"] for spec in runners}
+    baseline = "minimal" if "minimal" in runners else variants[0]
+    flops_model = models.get("minimal") or next(m for m in models.values() if m is not None)
+    minimal_flops, our_flops = step_flops(args, flops_model, batch, args.flops)
+    if our_flops is not None and our_flops["total"] != minimal_flops["total"]:
+        print(f"warning: our step counts {our_flops['total']} FLOPs, the minimal one {minimal_flops['total']}")
     peak = args.peak_gflops or (matmul_peak() if args.peak else None)
-    flops = our_flops["total"]
+    flops = minimal_flops["total"]
     result = {
         "model": args.model, "config": vars(args), "machine": machine(), "steps_per_round": steps,
-        "steps_per_s": rates, "round_seconds": times, "throttled_rounds": throttled,
-        "first_call_seconds": compile_seconds, "baseline": baseline,
+        "steps_per_s": rates, "round_seconds": times, "round_stats": stats,
+        "steps_per_s_median": {spec: steps[spec] / stats[spec]["median"] for spec in runners},
+        "cpu_seconds_per_step": {spec: float(np.median(cpu[spec])) / steps[spec] for spec in runners},
+        "throttled_rounds": {spec: stats[spec]["throttled"] for spec in runners},
+        "first_call_seconds": first_call, "baseline": baseline,
         "ratio_to_baseline": {spec: rates[spec] / rates[baseline] for spec in rates},
-        "flops_per_step": {"ours": our_flops, "minimal": minimal_flops},
+        "flops_per_step": {"minimal": minimal_flops, "ours": our_flops},
         "gflops_per_s": {spec: rate * flops / 1e9 for spec, rate in rates.items()},
         "matmul_peak_gflops": peak,
     }
@@ -346,15 +359,17 @@ def print_result(result):
     args = result["config"]
     shape = "28x28 (TF tutorial networks)" if result["model"] == "reference_dcgan" else f"{args['size']}x{args['size']}"
     print(f"{result['model']} {shape}, batch {args['batch']}, filters {args['filters']}; {result['machine']}")
-    ours, minimal = result["flops_per_step"]["ours"]["total"], result["flops_per_step"]["minimal"]["total"]
-    print(f"  FLOPs per step (conv + matmul, counted): ours {ours / 1e9:.2f} G, minimal {minimal / 1e9:.2f} G")
+    minimal, ours = result["flops_per_step"]["minimal"]["total"], result["flops_per_step"]["ours"]
+    line = f"  FLOPs per step (conv + matmul, counted): minimal {minimal / 1e9:.2f} G"
+    print(line + (f", ours {ours['total'] / 1e9:.2f} G" if ours else ""))
     peak = result["matmul_peak_gflops"]
     for spec, rate in result["steps_per_s"].items():
         line = (f"  {spec:<14} {rate:8.2f} steps/s  {result['ratio_to_baseline'][spec]:6.3f}x {result['baseline']}"
                 f"  {result['gflops_per_s'][spec]:7.1f} GFLOP/s")
         if peak:
             line += f" ({100 * result['fraction_of_peak'][spec]:.0f}% of peak)"
-        line += f"  first call {result['first_call_seconds'][spec]:.1f} s, throttled {result['throttled_rounds'][spec]}"
+        line += (f"  first call {result['first_call_seconds'][spec]:.1f} s, {result['steps_per_round'][spec]} steps x "
+                 f"{len(result['round_seconds'][spec])} rounds, throttled {result['throttled_rounds'][spec]}")
         print(line)
     if peak:
         print(f"  float32 matmul peak: {peak:.1f} GFLOP/s")
@@ -373,6 +388,8 @@ def main():
     parser.add_argument("--steps", type=int, default=None, help="steps per round (default: sized by --round_seconds)")
     parser.add_argument("--round_seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--flops", choices=["both", "minimal"], default="both",
+                        help="count FLOPs on the minimal step and our train_step (both: one more trace), or minimal only")
     parser.add_argument("--no_peak", dest="peak", action="store_false", help="skip the matmul peak")
     parser.add_argument("--peak_gflops", type=float, default=None,
                         help="use this matmul peak (measured elsewhere, e.g. by the suite) instead of measuring")
