@@ -8,6 +8,8 @@ A variant is a path, optionally with options joined by ``+``:
     +xla                                  jit_compile=True (fit, trainer, minimal)
     +bf16 | +fp16                         mixed_bfloat16 / mixed_float16 policy (fit, trainer)
     +speN                                 steps_per_execution=N (fit)
+    +cb                                   with the CLI's callbacks: a 64-sample PNG grid (`SampleGrid`) and
+                                          TensorBoard scalars + a 16-sample grid each epoch (= each round)
 
 Rounds are interleaved; each variant runs about --round_seconds per round
 (its own number of steps) and its rate comes from its fastest round (stalls
@@ -31,6 +33,7 @@ import warnings
 import json
 import os
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
@@ -46,7 +49,7 @@ from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.losses import gradient_penalty, kl_divergence  # noqa: E402
 from keras_transfer_gan.models import DCGAN, VAE, WGANGP  # noqa: E402
 from keras_transfer_gan.models.gan import GAN  # noqa: E402
-from keras_transfer_gan.training import Trainer, compile_for_training  # noqa: E402
+from keras_transfer_gan.training import SampleGrid, TensorBoardLogger, Trainer, compile_for_training  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*shuffle=True.*")
 POLICIES = {"": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
@@ -210,18 +213,20 @@ def parse_variant(spec):
     path, *options = spec.split("+")
     if path not in ("fit", "trainer", "minimal", "torch"):
         raise SystemExit(f"unknown path {path!r} in variant {spec!r} (fit, trainer, minimal, torch)")
-    parsed = {"path": path, "xla": False, "precision": "", "spe": 1}
+    parsed = {"path": path, "xla": False, "precision": "", "spe": 1, "cb": False}
     for option in options:
         if option == "xla":
             parsed["xla"] = True
         elif option in ("bf16", "fp16"):
             parsed["precision"] = option
+        elif option == "cb":
+            parsed["cb"] = True
         elif option.startswith("spe") and option[3:].isdigit():
             parsed["spe"] = int(option[3:])
         else:
-            raise SystemExit(f"unknown option {option!r} in variant {spec!r} (xla, bf16, fp16, speN)")
-    if parsed["precision"] and path in ("minimal", "torch"):
-        raise SystemExit(f"{spec}: mixed precision is measured on fit and trainer only")
+            raise SystemExit(f"unknown option {option!r} in variant {spec!r} (xla, bf16, fp16, speN, cb)")
+    if (parsed["precision"] or parsed["cb"]) and path in ("minimal", "torch"):
+        raise SystemExit(f"{spec}: mixed precision and callbacks are measured on fit and trainer only")
     return parsed
 
 
@@ -246,6 +251,10 @@ def make_runner(spec, args, weights, batch, data_of):
     model.set_weights(weights)
     compile_kwargs = {"jit_compile": v["xla"]} if v["path"] == "fit" else {}
     compile_for_training(model, steps_per_execution=v["spe"], **compile_kwargs)
+    callbacks = []
+    if v["cb"]:
+        out = tempfile.mkdtemp(prefix="ktg_bench_")
+        callbacks = [SampleGrid(out, n=64), TensorBoardLogger(os.path.join(out, "tensorboard"))]
     if v["path"] == "minimal":
         step = MINIMAL[args.model](model, v["xla"])
         if not v["xla"]:
@@ -260,7 +269,7 @@ def make_runner(spec, args, weights, batch, data_of):
 
         return run_minimal, model
     if v["path"] == "trainer":
-        trainer = Trainer(model, verbose=0, jit_compile=v["xla"])
+        trainer = Trainer(model, verbose=0, jit_compile=v["xla"], callbacks=callbacks)
 
         def run_trainer(steps):
             start = time.perf_counter()
@@ -271,7 +280,7 @@ def make_runner(spec, args, weights, batch, data_of):
 
     def run_fit(steps):
         start = time.perf_counter()
-        model.fit(data_of(steps), epochs=1, verbose=0)
+        model.fit(data_of(steps), epochs=1, verbose=0, callbacks=callbacks)
         return time.perf_counter() - start
 
     return run_fit, model
