@@ -45,10 +45,10 @@ def runs(out, peak):
         if (model, size) == ("wgan_gp", 64):
             flops += ["--batch", "32"]
         jobs.append((f"train_{model}_{size}", train + flops + [
-            "--model", model, "--size", str(size), "--filters", "32", "--rounds", "5", "--round_seconds", "1",
+            "--model", model, "--size", str(size), "--filters", "32", "--rounds", "5", "--round_seconds", "0.8",
             "--json", os.path.join(out, f"train_{model}_{size}.json")]))
     jobs.append(("train_dcgan_32_options", train + [
-        "--model", "dcgan", "--size", "32", "--filters", "32", "--rounds", "5", "--round_seconds", "0.8",
+        "--model", "dcgan", "--size", "32", "--filters", "32", "--rounds", "4", "--round_seconds", "0.8",
         "--variants", OPTION_VARIANTS, "--json", os.path.join(out, "train_dcgan_32_options.json")]))
     jobs.append(("train_reference_dcgan", train + [
         "--model", "reference_dcgan", "--variants", "fit,trainer,minimal,torch", "--rounds", "4",
