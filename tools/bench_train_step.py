@@ -335,6 +335,10 @@ def run(args):
         cpu[spec].append(time.process_time() - start)
         return wall
 
+    # Tracing leaves large object graphs behind: collect them now and keep the collector from walking them
+    # again in the middle of a timed round.
+    gc.collect()
+    gc.freeze()
     times = interleaved({spec: (lambda spec=spec: timed(spec)) for spec in runners}, args.rounds)
     stats = {spec: round_stats(seconds) for spec, seconds in times.items()}
     rates = {spec: steps[spec] / stats[spec]["best"] for spec in runners}
