@@ -29,12 +29,13 @@ oneDNN is switched on (TF_ENABLE_ONEDNN_OPTS=1) unless the variable is set.
 """
 
 import argparse
-import warnings
+import gc
 import json
 import os
 import sys
 import tempfile
 import time
+import warnings
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
