@@ -1,0 +1,81 @@
+"""The benchmark tools' counting and statistics, and one tiny end-to-end run of the train-step benchmark."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+import tensorflow as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+from bench_common import count_flops, round_stats  # noqa: E402
+
+
+def _net():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(4, 3, padding="same"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(5),
+    ])
+
+
+def test_count_flops_forward_is_the_analytic_count():
+    net = _net()
+    fn = tf.function(lambda x: net(x)).get_concrete_function(tf.TensorSpec([2, 8, 8, 1]))
+    flops = count_flops(fn)
+    conv = 2 * (2 * 8 * 8 * 4) * (3 * 3 * 1)  # 2 x outputs x (kernel area x input channels)
+    dense = 2 * 2 * 256 * 5
+    assert flops["by_op"] == {"Conv2D": conv, "MatMul": dense}
+    assert flops["total"] == conv + dense
+
+
+def test_count_flops_of_a_training_step_leaves_out_gradients_nothing_uses():
+    net = _net()
+    optimizer = keras.optimizers.SGD(0.1)
+    optimizer.build(net.trainable_variables)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(net(x)))
+        grads = tape.gradient(loss, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+        return loss
+
+    flops = count_flops(step.get_concrete_function(tf.TensorSpec([2, 8, 8, 1])))
+    conv, dense = 2 * 2 * 64 * 4 * 9, 2 * 2 * 256 * 5
+    # Forward conv + dense, dense's weight and input gradients, conv's filter gradient; the gradient with
+    # respect to the images (a Conv2DBackpropInput) feeds nothing and is not counted.
+    assert flops["by_op"] == {"Conv2D": conv, "MatMul": 3 * dense, "Conv2DBackpropFilter": conv}
+
+
+def test_round_stats_takes_the_fastest_round_and_counts_the_stalled():
+    stats = round_stats([1.27, 0.80, 0.85, 2.55, 0.82])
+    assert stats["best"] == 0.80
+    assert stats["median"] == pytest.approx(0.82)
+    assert stats["throttled"] == 2
+
+
+def test_bench_train_step_runs_and_reports(tmp_path):
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "bench_train_step.py"), "--size", "16", "--filters", "8",
+         "--latent", "16", "--steps", "2", "--rounds", "2", "--variants", "fit,trainer,minimal,fit+spe2",
+         "--no_peak", "--json", str(out)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert set(result["steps_per_s"]) == {"fit", "trainer", "minimal", "fit+spe2"}
+    assert all(rate > 0 for rate in result["steps_per_s"].values())
+    assert result["ratio_to_baseline"]["minimal"] == 1.0
+    assert result["flops_per_step"]["ours"]["total"] == result["flops_per_step"]["minimal"]["total"] > 0
+    assert all(len(rounds) == 2 for rounds in result["round_seconds"].values())
+    assert "x minimal" in done.stdout
