@@ -1,10 +1,10 @@
 """Inference throughput: generator images/s at batch 1 and 64 for Keras, the exported SavedModel and TFLite
 (float32 and int8), text characters/s, and the machine's float32 matmul peak; all in one process.
 
-    python tools/bench_inference.py [--model dcgan_digits] [--text charlstm_pydocs] [--out docs/bench_inference.json]
+    python tools/bench_inference.py [--model dcgan_digits] [--text charlstm_pydocs] [--out docs/bench/inference.json]
 
-Each figure is the median of --rounds rounds of --seconds each (after a warm-up call), so a CPU-quota
-throttled round does not decide it. Ratios are against Keras at the same batch size.
+Each figure is the fastest of --rounds rounds of --seconds each (after a warm-up call): the machine's
+stalls only ever slow a round down (see bench_common.round_stats). Ratios are against Keras at the same batch size.
 """
 
 import argparse
@@ -47,12 +47,15 @@ def main():
     parser.add_argument("--text", default="charlstm_pydocs")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--out", default="docs/bench_inference.json")
+    parser.add_argument("--out", default="docs/bench/inference.json")
+    parser.add_argument("--no_peak", dest="peak", action="store_false",
+                        help="skip the matmul peak (the suite measures it once for every run)")
     args = parser.parse_args()
     model = load_pretrained(args.model)
     results = {"machine": machine(), "model": args.model, "images_per_s": {}}
-    results["matmul_peak_gflops"] = round(matmul_peak(min(args.seconds, 1.0), args.rounds), 1)
-    print(f"float32 matmul peak (2048^2, tf.function): {results['matmul_peak_gflops']} GFLOP/s", flush=True)
+    if args.peak:
+        results["matmul_peak_gflops"] = round(matmul_peak(min(args.seconds, 1.0), args.rounds), 1)
+        print(f"float32 matmul peak (2048^2, tf.function): {results['matmul_peak_gflops']} GFLOP/s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         export_dir = export_saved_model(model, tmp, "gen", warmup=False)
         serving = tf.saved_model.load(export_dir).signatures["serving_default"]

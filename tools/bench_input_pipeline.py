@@ -34,7 +34,7 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--out", default="docs/bench_input_pipeline.json")
+    parser.add_argument("--out", default="docs/bench/input_pipeline.json")
     args = parser.parse_args()
     keras.utils.set_random_seed(0)
     model = create_model("dcgan", image_size=args.size, g_filters=args.filters, d_filters=args.filters)

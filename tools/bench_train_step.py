@@ -29,9 +29,11 @@ oneDNN is switched on (TF_ENABLE_ONEDNN_OPTS=1) unless the variable is set.
 """
 
 import argparse
+import atexit
 import gc
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -232,16 +234,14 @@ def parse_variant(spec):
 
 
 def make_runner(spec, args, weights, batch, data_of):
-    """``(round(steps) -> seconds, model or None)`` for one variant."""
+    """``(run(steps), model or None)`` for one variant: `run` trains `steps` steps and returns when they are done."""
     v = parse_variant(spec)
     if v["path"] == "torch":
         step, _ = torch_reference_step(args.batch)
 
         def run_torch(steps):
-            start = time.perf_counter()
             for _ in range(steps):
                 step()
-            return time.perf_counter() - start
 
         return run_torch, None
     keras.mixed_precision.set_global_policy(POLICIES[v["precision"]])
@@ -255,6 +255,7 @@ def make_runner(spec, args, weights, batch, data_of):
     callbacks = []
     if v["cb"]:
         out = tempfile.mkdtemp(prefix="ktg_bench_")
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
         callbacks = [SampleGrid(out, n=64), TensorBoardLogger(os.path.join(out, "tensorboard"))]
     if v["path"] == "minimal":
         step = MINIMAL[args.model](model, v["xla"])
@@ -262,27 +263,21 @@ def make_runner(spec, args, weights, batch, data_of):
             model.bench_minimal_step = step  # traced already when FLOPs are counted
 
         def run_minimal(steps):
-            start = time.perf_counter()
             for real in data_of(steps):
                 out = step(real)
             float(out)
-            return time.perf_counter() - start
 
         return run_minimal, model
     if v["path"] == "trainer":
         trainer = Trainer(model, verbose=0, jit_compile=v["xla"], callbacks=callbacks)
 
         def run_trainer(steps):
-            start = time.perf_counter()
             trainer.fit(data_of(steps), epochs=1)
-            return time.perf_counter() - start
 
         return run_trainer, model
 
     def run_fit(steps):
-        start = time.perf_counter()
         model.fit(data_of(steps), epochs=1, verbose=0, callbacks=callbacks)
-        return time.perf_counter() - start
 
     return run_fit, model
 
@@ -323,24 +318,28 @@ def run(args):
     runners, models = {}, {}
     for spec in variants:
         runners[spec], models[spec] = make_runner(spec, args, weights, batch, data_of)
-    first_call = {spec: round(fn(1), 2) for spec, fn in runners.items()}  # trace, compile, one step
+    cpu = {spec: [] for spec in runners}
+
+    def timed(spec, n):
+        """Wall seconds of `n` steps of a variant (its CPU seconds are kept in `cpu`)."""
+        wall, start = time.perf_counter(), time.process_time()
+        runners[spec](n)
+        cpu[spec].append(time.process_time() - start)
+        return time.perf_counter() - wall
+
+    first_call = {spec: round(timed(spec, 1), 2) for spec in runners}  # trace, compile, one step
     if args.steps:
         steps = {spec: args.steps for spec in runners}
     else:  # each variant runs about --round_seconds per round
-        steps = {spec: int(min(100, max(1, round(args.round_seconds / fn(1))))) for spec, fn in runners.items()}
-    cpu = {spec: [] for spec in runners}
-
-    def timed(spec):
-        start = time.process_time()
-        wall = runners[spec](steps[spec])
-        cpu[spec].append(time.process_time() - start)
-        return wall
+        steps = {spec: int(min(100, max(1, round(args.round_seconds / timed(spec, 1))))) for spec in runners}
+    for values in cpu.values():
+        values.clear()  # only the timed rounds count
 
     # Tracing leaves large object graphs behind: collect them now and keep the collector from walking them
     # again in the middle of a timed round.
     gc.collect()
     gc.freeze()
-    times = interleaved({spec: (lambda spec=spec: timed(spec)) for spec in runners}, args.rounds)
+    times = interleaved({spec: (lambda spec=spec: timed(spec, steps[spec])) for spec in runners}, args.rounds)
     stats = {spec: round_stats(seconds) for spec, seconds in times.items()}
     rates = {spec: steps[spec] / stats[spec]["best"] for spec in runners}
     baseline = "minimal" if "minimal" in runners else variants[0]
@@ -372,7 +371,8 @@ def run(args):
 def print_result(result):
     args = result["config"]
     shape = "28x28 (TF tutorial networks)" if result["model"] == "reference_dcgan" else f"{args['size']}x{args['size']}"
-    print(f"{result['model']} {shape}, batch {args['batch']}, filters {args['filters']}; {result['machine']}")
+    filters = "" if result["model"] == "reference_dcgan" else f", filters {args['filters']}"
+    print(f"{result['model']} {shape}, batch {args['batch']}{filters}; {result['machine']}")
     minimal, ours = result["flops_per_step"]["minimal"]["total"], result["flops_per_step"]["ours"]
     line = f"  FLOPs per step (conv + matmul, counted): minimal {minimal / 1e9:.2f} G"
     print(line + (f", ours {ours['total'] / 1e9:.2f} G" if ours else ""))
