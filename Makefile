@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test bench study zoo clean
+.PHONY: demo test bench study zoo data clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,23 +19,27 @@ $(VENV)/.installed: setup.py | $(PY)
 	$(PY) -m pip install -q -e ".[dev,litert,serving]"
 	touch $@
 
+# Fashion-MNIST's files from Debian's dataset-fashion-mnist (apt-get, as root), or how to get them.
+data:
+	@bash tools/install_data.sh
+
 # The main job: transfer the zoo's dcgan_digits to 100 colour digits (Freeze-D + DiffAugment), train the
 # same generator from scratch for the same budget, evaluate both, export SavedModel + TFLite. About
 # 5 minutes on 2 CPU cores after the install; see tools/demo.py and the README.
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed data
 	$(PY) tools/demo.py --out demo_out
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed data
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 # The benchmark suite (under 10 minutes on 2 cores): figures in docs/bench/, tables in docs/BENCHMARKS.md.
 bench: $(VENV)/.installed
 	$(PY) tools/bench_suite.py --out docs/bench
 
-study: $(VENV)/.installed
+study: $(VENV)/.installed data
 	$(PY) tools/transfer_study.py --out docs
 
-zoo: $(VENV)/.installed
+zoo: $(VENV)/.installed data
 	$(PY) tools/train_zoo.py --all
 
 clean:

