@@ -35,7 +35,8 @@ FLAGS = flags.FLAGS
 
 flags.DEFINE_string("model", None, "train: a registered model name (see `list_models`); "
                     "sample: a .keras file or a `ktg train` output directory.")
-flags.DEFINE_string("dataset", "digits", "Dataset spec: digits, faces, digits_m, digits:0-4, "
+flags.DEFINE_string("dataset", "digits", "Dataset spec: fashion_mnist, mnist, mnist_m (real, with train and "
+                    "test splits), fashion_mnist:3,9 (class filter), digits, faces, digits_m, digits:0-4, "
                     "tfds:NAME[:SPLIT], a folder of images, or a .npy/.npz file; for text "
                     "models a corpus: pydocs, pylicense, a .txt file or tfds:NAME.")
 flags.DEFINE_string("out", None, "train: output directory; sample: output PNG path.")
@@ -83,6 +84,15 @@ flags.DEFINE_enum("recipe", "trgan", ["trgan", "tgan", "ctgan", "classifier", "a
 flags.DEFINE_integer("freeze_d", 0, "transfer: freeze the discriminator's first K blocks (Freeze-D).")
 flags.DEFINE_enum("augment", "none", ["none", "diffaugment", "ada"], "transfer: augmentation on D's input.")
 flags.DEFINE_string("l2_sp", None, "transfer: 'alpha,beta' of L2-SP towards the source weights.")
+flags.DEFINE_float("cdc", None, "transfer: weight of CDC (cross-domain distance consistency) on G's loss, e.g. 100.")
+flags.DEFINE_float("ewc", None, "transfer: weight of EWC (Fisher-weighted pull to the source) on G's weights, e.g. 1.")
+flags.DEFINE_enum("scale_shift", "none", ["none", "bn", "adafm"], "transfer: train only G's normalisation "
+                  "scale/shift and output layer (bn), plus per-channel kernel modulation (adafm).")
+flags.DEFINE_bool("keep_best", False, "transfer: end with the weights of the epoch with the lowest KID against "
+                  "held-out images of the train split (outside --limit's subset); see --held_out, --patience.")
+flags.DEFINE_integer("held_out", 500, "transfer --keep_best: held-out images for the KID (and the extractor is "
+                     "the dataset's zoo evaluator, --extractor).")
+flags.DEFINE_integer("patience", None, "transfer --keep_best: stop after this many epochs without improvement.")
 flags.DEFINE_integer("finetune_epochs", 1, "transfer --recipe classifier: epochs with everything unfrozen.")
 flags.DEFINE_integer("per_class", 10, "transfer --recipe augment: generated images per class.")
 flags.DEFINE_enum("format", "savedmodel", ["savedmodel", "tflite"], "export: output format.")
@@ -92,8 +102,11 @@ flags.DEFINE_integer("version", None, "export --format savedmodel: version (defa
 flags.DEFINE_bool("overwrite", False, "export: replace an existing version.")
 flags.DEFINE_string("signature", None, "export --format tflite: signature to convert (default: the model's main one).")
 flags.DEFINE_string("metrics", "fid,kid,is,pr", "evaluate: comma-separated metrics (fid, kid, is, pr).")
-flags.DEFINE_string("extractor", "digits_classifier", "evaluate: feature extractor: digits_classifier (zoo, "
-                    "offline), inception (InceptionV3, downloads ImageNet weights), or a classifier file.")
+flags.DEFINE_string("extractor", "auto", "evaluate: feature extractor: auto (the zoo evaluator of the dataset's "
+                    "domain: fashion_classifier, mnist_classifier, mnist_m_classifier, else digits_classifier), a "
+                    "zoo classifier name, inception (InceptionV3, downloads ImageNet weights), or a classifier file.")
+flags.DEFINE_string("split", "auto", "evaluate: split of the reference images; auto: test where the dataset has "
+                    "one (fashion_mnist, mnist, mnist_m), else train.")
 flags.DEFINE_float("min_confidence", 0.0, "transfer --recipe ctgan: drop images the classifier is less sure of.")
 
 
@@ -279,9 +292,10 @@ def cmd_transfer():
     import keras
     import numpy as np
 
-    from keras_transfer_gan.data import load_dataset, load_images
+    from keras_transfer_gan.data import few_shot_split, load_dataset, load_images
+    from keras_transfer_gan.metrics import extractor_for
     from keras_transfer_gan.models import ConditionalGAN, GAN
-    from keras_transfer_gan.training import SampleGrid
+    from keras_transfer_gan.training import KeepBest, SampleGrid
     from keras_transfer_gan.transfer import recipes
     from keras_transfer_gan.utils.images import save_grid
 
@@ -322,9 +336,26 @@ def cmd_transfer():
         overrides = dict(channels=int(spec.shape[-1]))
         if FLAGS["image_size"].present:
             overrides["image_size"] = size
+        keep_best = None
+        if FLAGS.keep_best:
+            _positive("held_out", FLAGS.held_out)
+            _positive("patience", FLAGS.patience)
+            if not FLAGS.limit:
+                raise UsageError("--keep_best needs --limit: the held-out images are the rest of the train split")
+            _, held_out = few_shot_split(FLAGS.dataset, FLAGS.limit, FLAGS.held_out, size,
+                                         overrides["channels"], FLAGS.seed, data_dir=FLAGS.data_dir)
+            if len(held_out) < 4:
+                raise UsageError(f"--keep_best: only {len(held_out)} images of {FLAGS.dataset!r} are outside the "
+                                 "training subset (lower --limit)")
+            extractor = extractor_for(FLAGS.dataset) if FLAGS.extractor == "auto" else FLAGS.extractor
+            keep_best = KeepBest(held_out, extractor, patience=FLAGS.patience, seed=FLAGS.seed)
+        for name in ("cdc", "ewc"):
+            if getattr(FLAGS, name) is not None and getattr(FLAGS, name) < 0:
+                raise UsageError(f"--{name} must be >= 0, got {getattr(FLAGS, name)}")
         result = recipes.trgan(source, data, epochs=FLAGS.epochs, freeze_d=FLAGS.freeze_d, augment=FLAGS.augment,
-                               l2_sp=l2_sp, learning_rate=FLAGS.lr, callbacks=callbacks, verbose=FLAGS.verbose,
-                               report_to=print, **overrides)
+                               l2_sp=l2_sp, cdc=FLAGS.cdc, ewc=FLAGS.ewc, scale_shift=FLAGS.scale_shift,
+                               keep_best=keep_best, learning_rate=FLAGS.lr, callbacks=callbacks,
+                               verbose=FLAGS.verbose, report_to=print, **overrides)
     elif recipe == "tgan":
         data = load_dataset(FLAGS.dataset, **common)
         conditions = np.concatenate([b.numpy() for b in data.take(-(-64 // FLAGS.batch_size))])[:64]
@@ -361,6 +392,7 @@ def cmd_transfer():
     summary = {
         "recipe": recipe, "from": source_name, "dataset": FLAGS.dataset, "limit": FLAGS.limit,
         "epochs": FLAGS.epochs, "freeze_d": FLAGS.freeze_d, "augment": FLAGS.augment, "seed": FLAGS.seed,
+        "cdc": FLAGS.cdc, "ewc": FLAGS.ewc, "scale_shift": FLAGS.scale_shift, "keep_best": FLAGS.keep_best,
         "seconds": round(seconds, 2), "history": result.history, "extra": result.extra,
         "report": result.report.as_dict() if result.report is not None else None,
         "freeze": result.freeze.parts if result.freeze is not None else None,
@@ -411,8 +443,8 @@ def cmd_export():
 def cmd_evaluate():
     import json
 
-    from keras_transfer_gan.data import load_images
-    from keras_transfer_gan.metrics import METRICS, evaluate_samples, generate_images
+    from keras_transfer_gan.data import load_images, reference_split
+    from keras_transfer_gan.metrics import METRICS, evaluate_samples, extractor_for, generate_images
 
     if not FLAGS.model:
         raise UsageError("--model is required (a model file, a `ktg train` directory or a zoo name)")
@@ -424,13 +456,15 @@ def cmd_evaluate():
     model = _load_source(FLAGS.model)
     if not hasattr(model, "image_size") or not hasattr(model, "generate"):
         raise UsageError(f"--model: {type(model).__name__} does not generate images")
+    split = reference_split(FLAGS.dataset) if FLAGS.split == "auto" else FLAGS.split
+    extractor = extractor_for(FLAGS.dataset) if FLAGS.extractor == "auto" else FLAGS.extractor
     real, _ = load_images(FLAGS.dataset, image_size=model.image_size, channels=model.channels,
-                          limit=FLAGS.limit or FLAGS.n, seed=FLAGS.seed, data_dir=FLAGS.data_dir)
+                          limit=FLAGS.limit or FLAGS.n, seed=FLAGS.seed, data_dir=FLAGS.data_dir, split=split)
     fake = generate_images(model, FLAGS.n, seed=FLAGS.seed, conditions=real)
-    key = f"{FLAGS.dataset}-{model.image_size}x{model.channels}-seed{FLAGS.seed}"
-    result = evaluate_samples(real, fake, extractor=FLAGS.extractor, metrics=metrics, reference_key=key,
+    key = f"{FLAGS.dataset}-{split}-{model.image_size}x{model.channels}-seed{FLAGS.seed}"
+    result = evaluate_samples(real, fake, extractor=extractor, metrics=metrics, reference_key=key,
                               seed=FLAGS.seed)
-    result.update(model=FLAGS.model, dataset=FLAGS.dataset)
+    result.update(model=FLAGS.model, dataset=FLAGS.dataset, split=split)
     rows = [(k, f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in result.items()]
     width = max(len(k) for k, _ in rows)
     print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))

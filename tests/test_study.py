@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from keras_transfer_gan import create_model, load_images
+from keras_transfer_gan.data import few_shot_split
 from keras_transfer_gan.metrics import FeatureExtractor
 from keras_transfer_gan.transfer.comparison import build_arm_model, run_arm
 
@@ -25,7 +26,7 @@ def tiny(tmp_path_factory):
 
 def test_arms_start_from_the_source_or_from_scratch(tiny):
     source, clf, _ = tiny
-    transferred, report = build_arm_model("trgan_freezed_diffaugment", source, 3)
+    transferred, report = build_arm_model("trgan+freeze_d+diffaugment", source, 3)
     assert report.counts()["adapted"] == 3 and transferred.augment is not None
     d = transferred.discriminator  # Freeze-D (2 blocks) keeps the colour-adapted first conv trainable
     assert d.get_layer("d_block1_conv").trainable and not d.get_layer("d_block2_conv").trainable
@@ -37,27 +38,43 @@ def test_arms_start_from_the_source_or_from_scratch(tiny):
         build_arm_model("magic", source, 3)
 
 
-def test_run_arm_evaluates_at_fixed_intervals(tiny):
+def test_run_arm_evaluates_at_fixed_intervals_and_selects_on_held_out_kid(tiny):
     source, clf, _ = tiny
-    images, _ = load_images("digits_m", image_size=16, limit=16)
-    result = run_arm("trgan", source, images, steps=4, eval_every=2, reference_images=images,
-                     extractor=FeatureExtractor.from_classifier(clf), batch_size=8, n_fake=16)
+    images, held_out = few_shot_split("mnist_m", 16, held_out=24, image_size=16, channels=3)
+    reference, _ = load_images("mnist_m", image_size=16, split="test", limit=32)
+    result = run_arm("trgan+cdc", source, images, steps=4, eval_every=2, reference_images=reference,
+                     extractor=FeatureExtractor.from_classifier(clf), batch_size=8, n_fake=16, held_out=held_out)
     assert [p["step"] for p in result["curve"]] == [0, 2, 4]
     assert all(np.isfinite(p["fid"]) and p["fid"] >= 0 for p in result["curve"])
+    kids = [p["held_out_kid"] for p in result["curve"]]
+    assert result["selected_step"] == result["curve"][int(np.argmin(kids))]["step"]
+    assert result["nn_real"] > 0
     with pytest.raises(ValueError, match="multiple of eval_every"):
         run_arm("trgan", source, images, 5, 2, images, FeatureExtractor.from_classifier(clf))
 
 
-def test_transfer_study_tool_writes_table_plot_and_json(tiny, tmp_path):
+def test_few_shot_split_holds_out_other_images_of_the_train_split():
+    subset, held_out = few_shot_split("fashion_mnist:3,9", 25, held_out=100, seed=4)
+    same, _ = load_images("fashion_mnist:3,9", limit=25, seed=4)
+    np.testing.assert_array_equal(subset, same)
+    flat = {x.tobytes() for x in subset}
+    assert len(held_out) == 100 and not any(x.tobytes() in flat for x in held_out)
+
+
+def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
     _, _, directory = tiny
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import transfer_study
 
-    transfer_study.main(["--source", str(directory / "source.keras"), "--extractor", str(directory / "clf.keras"),
-                         "--sizes", "16", "--seeds", "0,1", "--methods", "scratch,trgan_freezed", "--steps", "2",
-                         "--eval_every", "1", "--batch_size", "8", "--n_fake", "16", "--out", str(tmp_path)])
-    table = (tmp_path / "transfer_study.md").read_text()
-    assert "| 16 | scratch |" in table and "| 16 | TrGAN + Freeze-D |" in table
+    transfer_study.main(["--targets", "colour", "--source", str(directory / "source.keras"), "--extractor",
+                         str(directory / "clf.keras"), "--sizes", "10", "--seeds_small", "0,1",
+                         "--methods", "scratch+diffaugment,trgan+freeze_d", "--steps", "2", "--eval_every", "1",
+                         "--batch_size", "8", "--n_fake", "16", "--held_out", "20", "--out", str(tmp_path)])
+    text = (tmp_path / "transfer_study.md").read_text()
+    assert "| colour | 10 | scratch + DiffAugment |" in text and "| colour | 10 | TrGAN + Freeze-D |" in text
+    assert "*floors*" in text and "## Against the target" in text
     data = json.loads((tmp_path / "transfer_study.json").read_text())
-    assert len(data["runs"]) == 4 and len(data["runs"][0]["curve"]) == 3
+    assert len(data["runs"]) == 4 and len(data["runs"][0]["curve"]) == 3 and len(data["floors"]) == 2
+    assert all(r["selected_step"] in (0, 1, 2) for r in data["runs"])
     assert (tmp_path / "transfer_study.png").stat().st_size > 1000
+    assert (tmp_path / "transfer_study_curves.png").stat().st_size > 1000

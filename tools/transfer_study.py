@@ -1,13 +1,27 @@
-"""Transfer versus scratch: FID/KID against steps for N target images, several methods and seeds.
+"""Few-shot transfer versus scratch on real data: FID against steps and against N, per method, source and target.
 
-    python tools/transfer_study.py                       # defaults: about 15 minutes on 2 CPU cores
-    python tools/transfer_study.py --sizes 25 --seeds 0 --steps 100 --eval_every 50 --out /tmp/s   # smoke run
+    python tools/transfer_study.py --out docs                  # make study: about an hour on 2 CPU cores
+    python tools/transfer_study.py --targets close --sizes 10 --seeds 0 --steps 200 --out /tmp/s   # smoke run
 
-For each N in --sizes (``all`` = the whole target set) and each seed, trains from scratch, TrGAN,
-TrGAN + Freeze-D and TrGAN + Freeze-D + DiffAugment with the same step budget (see
-`keras_transfer_gan.transfer.comparison`), evaluates FID and KID against the *whole* target set every
---eval_every steps, and writes ``transfer_study.md`` (mean +- std over seeds at the last step and at the
-best step), ``transfer_study.png`` (FID against steps) and ``transfer_study.json`` (every curve) to --out.
+Targets (``--targets``, presets of source checkpoint and target data):
+
+- ``close``: `dcgan_fashion_base` (Fashion-MNIST's 8 base classes) -> Fashion-MNIST 3,9 (dress, ankle boot);
+- ``colour``: `dcgan_mnist` (gray digits) -> MNIST-M (the same digits over colour photo patches);
+- ``far``: `dcgan_mnist` -> Fashion-MNIST 3,9, to show where transfer stops helping.
+
+For each target, each N in ``--sizes`` and each seed (``--seeds_small`` where N <= 25, ``--seeds`` above),
+a few-shot subset of N images is drawn from the target's train split with up to ``--held_out`` other train
+images kept aside; every method in ``--methods`` (see `keras_transfer_gan.transfer.comparison`) trains for
+``--steps`` steps of batch ``--batch_size`` and is measured every ``--eval_every`` steps against the
+target's *test* split (never trained on, never used for selection) on the target domain's evaluator
+(`extractor_for`): FID, KID, precision/recall of ``--n_fake`` samples, and memorisation. The checkpoint
+reported is the one with the lowest KID against the held-out train images (best-checkpoint selection);
+the oracle best (lowest test FID on the curve) is reported beside it. Two floors per draw: the N training
+images repeated (what a copier scores) and as many held-out real images as samples.
+
+Writes ``transfer_study.md`` (tables and the verdict against the target), ``transfer_study.png`` (best FID
+against N per method: where the curves cross is the finding), ``transfer_study_curves.png`` (FID against
+steps) and ``transfer_study.json`` (every curve) to --out.
 """
 
 import argparse
@@ -23,136 +37,273 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from keras_transfer_gan.data import load_images  # noqa: E402
-from keras_transfer_gan.metrics import get_extractor  # noqa: E402
+from keras_transfer_gan.data import few_shot_split, load_images  # noqa: E402
+from keras_transfer_gan.metrics import evaluate_samples, extractor_for, get_extractor  # noqa: E402
 from keras_transfer_gan.transfer import load_pretrained  # noqa: E402
-from keras_transfer_gan.transfer.comparison import METHODS, nearest_rmse, run_arm  # noqa: E402
+from keras_transfer_gan.transfer.comparison import (  # noqa: E402
+    METHODS,
+    copier_floor,
+    method_label,
+    run_arm,
+)
 
-LABELS = {"scratch": "scratch", "trgan": "TrGAN", "trgan_freezed": "TrGAN + Freeze-D",
-          "trgan_freezed_diffaugment": "TrGAN + Freeze-D + DiffAugment"}
+TARGETS = {
+    "close": ("dcgan_fashion_base", "fashion_mnist:3,9", 1),
+    "colour": ("dcgan_mnist", "mnist_m", 3),
+    "far": ("dcgan_mnist", "fashion_mnist:3,9", 1),
+}
+BASELINE = "scratch+diffaugment"
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", default="dcgan_digits", help="zoo name or model file of the source GAN")
-    parser.add_argument("--target", default="digits_m", help="target dataset spec")
-    parser.add_argument("--sizes", default="25,100,all", help="target images per run (comma list; 'all')")
+    parser.add_argument("--targets", default="close,colour,far", help=f"comma list of {', '.join(TARGETS)}")
+    parser.add_argument("--source", default=None, help="override the preset source (zoo name or model file)")
+    parser.add_argument("--target", default=None, help="override the preset target dataset spec")
+    parser.add_argument("--sizes", default="10,25,100,1000", help="few-shot sizes N (comma list)")
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--seeds", default="0,1")
-    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--seeds_small", default="0,1,2", help="seeds where N <= 25")
+    parser.add_argument("--seeds", default="0,1", help="seeds where N > 25")
+    parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--eval_every", type=int, default=100)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--freeze_d", type=int, default=2)
     parser.add_argument("--n_fake", type=int, default=500)
-    parser.add_argument("--extractor", default="digits_classifier")
+    parser.add_argument("--held_out", type=int, default=500)
+    parser.add_argument("--extractor", default="auto", help="auto: the target domain's zoo evaluator")
     parser.add_argument("--out", default="docs")
     return parser.parse_args(argv)
 
 
-def _mean_curve(arm, key):
-    return np.mean([[p[key] for p in r["curve"]] for r in arm], axis=0)
+def _seeds(args, n):
+    return [int(s) for s in (args.seeds_small if n <= 25 else args.seeds).split(",")]
 
 
-def summarize(runs, methods, sizes):
-    """Markdown rows per N and method (mean +- std over seeds): FID, KID, precision/recall and memorisation at
-    the last step, the best FID, and the steps needed to reach scratch's best FID (time-to-quality)."""
-    lines = ["| N | method | FID (last) | KID (last) | precision / recall | memorisation | best FID (step) | "
-             "steps to scratch's best FID |", "|---|---|---|---|---|---|---|---|"]
-    for n in sizes:
-        arms = {m: [r for r in runs if r["n_label"] == n and r["method"] == m] for m in methods}
-        scratch = arms.get("scratch")
-        target = float(_mean_curve(scratch, "fid").min()) if scratch else None
-        for method, arm in arms.items():
-            if not arm:
+def _at(curve, step):
+    return next(p for p in curve if p["step"] == step)
+
+
+def arm_summary(run, baseline_best=None):
+    """The figures of one run: selected point, oracle best, time-to-quality, memorisation."""
+    curve = run["curve"]
+    selected = _at(curve, run["selected_step"]) if run.get("selected_step") is not None else curve[-1]
+    best = min(curve, key=lambda p: p["fid"])
+    reach = None
+    if baseline_best is not None:
+        reach = next((p["step"] for p in curve if p["fid"] <= baseline_best), None)
+    memo = selected["nn_train"] / run["nn_real"] if run.get("nn_real") else None
+    return {"fid": selected["fid"], "kid": selected["kid"], "precision": selected["precision"],
+            "recall": selected["recall"], "step": selected["step"], "memorisation": memo,
+            "oracle_fid": best["fid"], "oracle_step": best["step"], "last_fid": curve[-1]["fid"],
+            "reach": reach, "seconds": run["train_seconds"]}
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return (float(np.mean(values)), float(np.std(values))) if values else (None, None)
+
+
+def summarize(runs, floors, methods, sizes):
+    """Per target and N: mean +- std over seeds of each method's selected FID etc.; returns (rows, table)."""
+    rows = []
+    for target in dict.fromkeys(r["target"] for r in runs):
+        for n in sizes:
+            draws = [r for r in runs if r["target"] == target and r["n"] == n]
+            if not draws:
                 continue
-            fid = [r["curve"][-1]["fid"] for r in arm]
-            kid = [r["curve"][-1]["kid"] for r in arm]
-            steps = [p["step"] for p in arm[0]["curve"]]
-            curve = _mean_curve(arm, "fid")
-            best = int(np.argmin(curve))
-            reach = next((steps[i] for i, v in enumerate(curve) if target is not None and v <= target), None)
-            ratios = [r["curve"][-1]["nn_train"] / r["nn_real"] for r in arm if r.get("nn_real")]
-            memo = f"{np.mean(ratios):.2f}" if ratios else "n/a"
-            lines.append(
-                f"| {n} | {LABELS[method]} | {np.mean(fid):.2f} +- {np.std(fid):.2f} | {np.mean(kid):.3f} +- "
-                f"{np.std(kid):.3f} | {_mean_curve(arm, 'precision')[-1]:.2f} / {_mean_curve(arm, 'recall')[-1]:.2f} | "
-                f"{memo} | {curve[best]:.2f} ({steps[best]}) | {'not reached' if reach is None else reach} |")
+            baseline = {r["seed"]: min(p["fid"] for p in r["curve"]) for r in draws if r["method"] == BASELINE}
+            for method in methods:
+                arm = [r for r in draws if r["method"] == method]
+                if not arm:
+                    continue
+                summaries = [arm_summary(r, baseline.get(r["seed"])) for r in arm]
+                row = {"target": target, "n": n, "method": method, "seeds": len(arm)}
+                for key in ("fid", "kid", "precision", "recall", "memorisation", "oracle_fid", "last_fid", "seconds",
+                            "step"):
+                    row[key], row[key + "_std"] = _mean([s[key] for s in summaries])
+                reached = [s["reach"] for s in summaries]
+                row["reach"] = None if any(r is None for r in reached) else float(np.mean(reached))
+                row["reached"] = sum(r is not None for r in reached)
+                rows.append(row)
+            f = [fl for fl in floors if fl["target"] == target and fl["n"] == n]
+            rows.append({"target": target, "n": n, "method": "floor", "copier": _mean([x["copier_fid"] for x in f]),
+                         "real": _mean([x["real_fid"] for x in f]), "copier_recall": _mean([x["copier_recall"]
+                                                                                             for x in f])})
+    return rows
+
+
+def _fmt(mean, std=None, digits=2):
+    if mean is None:
+        return "n/a"
+    return f"{mean:.{digits}f}" + (f" +- {std:.{digits}f}" if std is not None else "")
+
+
+def table(rows, steps):
+    lines = ["| target | N | method | FID (selected) | oracle best FID | KID | precision / recall | memorisation | "
+             f"selected step | steps to {method_label(BASELINE)}'s best | training s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["method"] == "floor":
+            lines.append(f"| {r['target']} | {r['n']} | *floors*: copier (the N images repeated) / held-out real | "
+                         f"{_fmt(*r['copier'])} / {_fmt(*r['real'])} | | | recall of the copier "
+                         f"{_fmt(r['copier_recall'][0])} | | | | |")
+            continue
+        reach = (f"{r['reach']:.0f}" if r["reach"] is not None else f"not reached ({r['reached']}/{r['seeds']} seeds)")
+        lines.append(
+            f"| {r['target']} | {r['n']} | {method_label(r['method'])} | {_fmt(r['fid'], r['fid_std'])} | "
+            f"{_fmt(r['oracle_fid'], r['oracle_fid_std'])} | {_fmt(r['kid'], None, 3)} | "
+            f"{_fmt(r['precision'])} / {_fmt(r['recall'])} | {_fmt(r['memorisation'])} | {_fmt(r['step'], None, 0)} | "
+            f"{reach} | {_fmt(r['seconds'], None, 0)} |")
     return lines
 
 
-def plot(runs, methods, sizes, path):
+def verdict(rows, steps, targets=("close", "colour"), sizes=(10, 25)):
+    """The issue's target: best transfer method >= 30% below scratch + DiffAugment, with higher recall, a
+    memorisation ratio >= 0.9, in at most a quarter of scratch's steps."""
+    lines = ["| target | N | best transfer method | its FID / scratch + DiffAugment's | FID gain | recall (vs baseline) "
+             "| memorisation | steps (vs baseline's selected) | target met |", "|---|---|---|---|---|---|---|---|---|"]
+    for target in targets:
+        for n in sizes:
+            arms = [r for r in rows if r["target"] == target and r["n"] == n and r["method"] != "floor"]
+            base = next((r for r in arms if r["method"] == BASELINE), None)
+            transfer = [r for r in arms if r["method"].startswith("trgan")]
+            if base is None or not transfer:
+                continue
+            best = min(transfer, key=lambda r: r["fid"])
+            gain = 1.0 - best["fid"] / base["fid"]
+            quick = best["step"] <= 0.25 * max(base["step"], 1)
+            met = gain >= 0.30 and best["recall"] > base["recall"] and (best["memorisation"] or 0) >= 0.9 and quick
+            lines.append(f"| {target} | {n} | {method_label(best['method'])} | {best['fid']:.2f} / {base['fid']:.2f} | "
+                         f"{100 * gain:.0f}% | {best['recall']:.2f} ({base['recall']:.2f}) | "
+                         f"{_fmt(best['memorisation'])} | {best['step']:.0f} ({base['step']:.0f}) | "
+                         f"{'yes' if met else 'no'} |")
+    return lines
+
+
+def plot_against_n(rows, methods, path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(sizes), figsize=(4.5 * len(sizes), 3.6), squeeze=False, sharey=True)
-    for ax, n in zip(axes[0], sizes):
+    targets = list(dict.fromkeys(r["target"] for r in rows))
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.8 * len(targets), 3.8), squeeze=False)
+    for ax, target in zip(axes[0], targets):
         for method in methods:
-            arm = [r for r in runs if r["n_label"] == n and r["method"] == method]
-            if not arm:
-                continue
-            steps = [p["step"] for p in arm[0]["curve"]]
-            curves = np.array([[p["fid"] for p in r["curve"]] for r in arm])
-            ax.plot(steps, curves.mean(0), marker="o", ms=3, label=LABELS[method])
-            ax.fill_between(steps, curves.min(0), curves.max(0), alpha=0.15)
-        ax.set_yscale("log")  # scratch starts two orders of magnitude above the transferred arms
-        ax.set_title(f"N = {n} target images")
-        ax.set_xlabel("training steps")
+            points = sorted((r["n"], r["fid"], r["fid_std"]) for r in rows
+                            if r["target"] == target and r["method"] == method)
+            if points:
+                n, fid, std = (np.array(v, float) for v in zip(*points))
+                ax.errorbar(n, fid, yerr=std, marker="o", ms=3, capsize=2, label=method_label(method))
+        floors = sorted((r["n"], r["real"][0]) for r in rows if r["target"] == target and r["method"] == "floor")
+        if floors:
+            ax.plot(*zip(*floors), "k:", label="held-out real images (floor)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("N target images")
+        ax.set_title(f"{target}: FID at the selected step")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("FID (digits-classifier features)")
-    axes[0][-1].legend(fontsize=7)
+    axes[0][0].set_ylabel("FID (target evaluator, test split)")
+    axes[0][-1].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_curves(runs, methods, sizes, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = list(dict.fromkeys(r["target"] for r in runs))
+    fig, axes = plt.subplots(len(targets), len(sizes), figsize=(3.8 * len(sizes), 3.0 * len(targets)),
+                             squeeze=False, sharex=True)
+    for i, target in enumerate(targets):
+        for j, n in enumerate(sizes):
+            ax = axes[i][j]
+            for method in methods:
+                arm = [r for r in runs if r["target"] == target and r["n"] == n and r["method"] == method]
+                if not arm:
+                    continue
+                steps = [p["step"] for p in arm[0]["curve"]]
+                curves = np.array([[p["fid"] for p in r["curve"]] for r in arm])
+                ax.plot(steps, curves.mean(0), marker="o", ms=2, label=method_label(method))
+            ax.set_yscale("log")
+            ax.set_title(f"{target}, N = {n}", fontsize=9)
+            ax.grid(alpha=0.3)
+    axes[-1][0].set_xlabel("training steps")
+    axes[0][0].set_ylabel("FID")
+    axes[0][-1].legend(fontsize=5)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
 def main(argv=None):
     args = parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",")]
-    seeds = [int(s) for s in args.seeds.split(",")]
-    sizes = [s.strip() for s in args.sizes.split(",")]
-    source = load_pretrained(args.source)
-    extractor = get_extractor(args.extractor)
-    reference, _ = load_images(args.target, image_size=source.image_size, channels=3)
-    key = f"{args.target}-all-{source.image_size}"
-    runs, start = [], time.perf_counter()
-    for n_label in sizes:
-        n = len(reference) if n_label == "all" else int(n_label)
-        for seed in seeds:
-            images, _ = load_images(args.target, image_size=source.image_size, channels=3, limit=n, seed=seed)
-            held_out = reference[nearest_rmse(reference, images) > 1e-6][:500]  # real images not trained on
-            for method in methods:
-                result = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
-                                 batch_size=args.batch_size, seed=seed, n_fake=args.n_fake, freeze_d=args.freeze_d,
-                                 reference_key=key, held_out=held_out)
-                result.pop("model"), result.pop("report")
-                result["n_label"] = n_label
-                runs.append(result)
-                print(f"N={n_label:>4} seed={seed} {method:<26} FID {result['curve'][0]['fid']:7.2f} -> "
-                      f"{result['curve'][-1]['fid']:7.2f}  ({result['train_seconds']:.0f} s training, "
-                      f"{time.perf_counter() - start:.0f} s so far)", flush=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    targets = [t.strip() for t in args.targets.split(",")]
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown:
+        sys.exit(f"transfer_study: unknown target {unknown[0]!r} (choose from {', '.join(TARGETS)})")
+    runs, floors, start = [], [], time.perf_counter()
+    for target in targets:
+        source_name, spec, channels = TARGETS[target]
+        source_name, spec = args.source or source_name, args.target or spec
+        source = load_pretrained(source_name)
+        extractor = get_extractor(extractor_for(spec) if args.extractor == "auto" else args.extractor)
+        reference, _ = load_images(spec, image_size=source.image_size, channels=channels, split="test")
+        key = f"{spec}-test-{source.image_size}x{channels}"
+        for n in sizes:
+            for seed in _seeds(args, n):
+                images, held_out = few_shot_split(spec, n, args.held_out, source.image_size, channels, seed)
+                copier = copier_floor(images, reference, extractor, args.n_fake, key, seed)
+                real = evaluate_samples(reference, held_out[:args.n_fake], extractor, ("fid", "pr"), reference_key=key)
+                floors.append({"target": target, "n": n, "seed": seed, "copier_fid": copier["fid"],
+                               "copier_recall": copier["recall"], "real_fid": real["fid"],
+                               "real_n": int(min(len(held_out), args.n_fake))})
+                for method in methods:
+                    run = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
+                                  batch_size=args.batch_size, seed=seed, n_fake=args.n_fake, freeze_d=args.freeze_d,
+                                  reference_key=key, held_out=held_out)
+                    run.pop("model"), run.pop("report")
+                    run.update(target=target, n=n, source=source_name, dataset=spec)
+                    runs.append(run)
+                    s = arm_summary(run)
+                    print(f"{target:<6} N={n:<4} seed={seed} {method:<34} FID {run['curve'][0]['fid']:7.2f} -> "
+                          f"selected {s['fid']:7.2f} (step {s['step']}), oracle {s['oracle_fid']:7.2f}  "
+                          f"[{run['train_seconds']:.0f} s; {time.perf_counter() - start:.0f} s so far]", flush=True)
     total = time.perf_counter() - start
+    rows = summarize(runs, floors, methods, sizes)
     os.makedirs(args.out, exist_ok=True)
     command = "python tools/transfer_study.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    settings = {k: v for k, v in vars(args).items()}
     with open(os.path.join(args.out, "transfer_study.json"), "w") as f:
-        json.dump({"settings": settings, "command": command.strip(), "seconds": round(total, 1),
-                   "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}", "runs": runs}, f, indent=1)
-    plot(runs, methods, sizes, os.path.join(args.out, "transfer_study.png"))
-    lines = ["# Transfer study: scratch vs TrGAN vs Freeze-D vs DiffAugment", "",
+        json.dump({"settings": vars(args), "command": command.strip(), "seconds": round(total, 1),
+                   "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}", "rows": rows, "floors": floors,
+                   "runs": runs}, f, indent=1)
+    plot_against_n([r for r in rows if r["method"] != "floor"] + [r for r in rows if r["method"] == "floor"],
+                   methods, os.path.join(args.out, "transfer_study.png"))
+    plot_curves(runs, methods, sizes, os.path.join(args.out, "transfer_study_curves.png"))
+    lines = ["# Few-shot transfer study: real data, best checkpoint, against N", "",
              f"Command: `{command.strip()}` ({total / 60:.1f} minutes on {os.cpu_count()} CPU cores, "
              f"{platform.machine()}).", "",
-             f"Source `{args.source}`; target `{args.target}` with N images drawn per seed; {args.steps} steps of "
-             f"batch {args.batch_size} per run; Freeze-D freezes D's first {args.freeze_d} blocks; FID and KID "
-             f"of {args.n_fake} samples against all {len(reference)} target images, on `{args.extractor}` "
-             f"features; seeds {args.seeds}; mean +- std over seeds. Precision / recall: k-NN manifolds (k=3) "
-             f"on the same features. Memorisation: mean RMS pixel distance from each sample to its nearest "
-             f"training image, divided by the same for up to 500 real target images not trained on (well "
-             f"below 1: the samples copy the training set; n/a when every image is trained on). Steps to "
-             f"scratch's best FID: the first evaluation at which the arm's mean FID is at or below the best "
-             f"mean FID scratch reached (time-to-quality).", "",
-             *summarize(runs, methods, sizes), "", "![FID against steps](transfer_study.png)", ""]
+             "Targets: " + "; ".join(f"`{t}` = `{args.source or TARGETS[t][0]}` -> `{args.target or TARGETS[t][1]}`"
+                                     for t in targets) + ". "
+             f"{args.steps} steps of batch {args.batch_size} per run; Freeze-D freezes D's first {args.freeze_d} "
+             f"blocks; every {args.eval_every} steps, {args.n_fake} samples are measured against the target's whole "
+             "test split on the target domain's evaluator (FID, KID, precision/recall with k = 3) and KID against "
+             f"up to {args.held_out} held-out train images outside the few-shot subset. **FID (selected)** is the "
+             "test FID at the step with the lowest held-out KID (best-checkpoint selection that never sees the "
+             "test split); **oracle best FID** is the lowest test FID on the curve (what selection could reach). "
+             "Memorisation: mean RMS pixel distance of samples to their nearest training image over the same for "
+             "held-out real images (below 1: copying). Steps to the baseline's best: the first evaluation at which "
+             f"the arm reaches {method_label(BASELINE)}'s best test FID of the same draw. Mean +- std over seeds "
+             f"({args.seeds_small} where N <= 25, {args.seeds} above).", "",
+             "## Against the target", "", *verdict(rows, args.steps), "",
+             "## Every arm", "", *table(rows, args.steps), "",
+             "![best FID against N](transfer_study.png)", "", "![FID against steps](transfer_study_curves.png)", ""]
     with open(os.path.join(args.out, "transfer_study.md"), "w") as f:
         f.write("\n".join(lines))
     print("\n".join(lines))

@@ -54,6 +54,7 @@ class ConditionalGAN(DCGAN):
         d_filters=64,
         spectral_norm=False,
         sync_batchnorm=False,
+        modulated_kernels=False,
         **kwargs,
     ):
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
@@ -67,7 +68,8 @@ class ConditionalGAN(DCGAN):
         self.class_weight = float(class_weight)
         super().__init__(
             latent_dim=latent_dim, image_size=image_size, channels=channels, g_filters=g_filters,
-            d_filters=d_filters, spectral_norm=spectral_norm, sync_batchnorm=sync_batchnorm, **kwargs,
+            d_filters=d_filters, spectral_norm=spectral_norm, sync_batchnorm=sync_batchnorm,
+            modulated_kernels=modulated_kernels, **kwargs,
         )
 
     @property
@@ -79,7 +81,8 @@ class ConditionalGAN(DCGAN):
         label = keras.Input((), dtype="int32", name="label")
         embedded = keras.layers.Embedding(self.num_classes, self.latent_dim, name="g_label_embedding")(label)
         x = keras.layers.Concatenate(name="g_condition")([z, embedded])
-        images = build_dcgan_decoder(x, self.image_size, self.channels, self.g_filters, self.sync_batchnorm)
+        images = build_dcgan_decoder(x, self.image_size, self.channels, self.g_filters, self.sync_batchnorm,
+                                     self.modulated_kernels)
         return keras.Model([z, label], images, name="generator")
 
     def build_discriminator(self):

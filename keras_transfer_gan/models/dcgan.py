@@ -4,6 +4,7 @@ import math
 
 import keras
 
+from keras_transfer_gan.layers import ModulatedConv2DTranspose
 from keras_transfer_gan.models.gan import GAN
 from keras_transfer_gan.registry import register_model
 
@@ -16,17 +17,22 @@ def _batch_norm(name, synchronized):
     return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized, name=name)
 
 
-def build_dcgan_generator(latent_dim, image_size, channels, filters, sync_batchnorm=False, name="generator"):
+def build_dcgan_generator(latent_dim, image_size, channels, filters, sync_batchnorm=False, name="generator",
+                          modulated_kernels=False):
     """z (latent_dim,) -> `build_dcgan_decoder` -> image; a functional model named `name`."""
     z = keras.Input((latent_dim,), name="z")
-    return keras.Model(z, build_dcgan_decoder(z, image_size, channels, filters, sync_batchnorm), name=name)
+    images = build_dcgan_decoder(z, image_size, channels, filters, sync_batchnorm, modulated_kernels)
+    return keras.Model(z, images, name=name)
 
 
-def build_dcgan_decoder(x, image_size, channels, filters, sync_batchnorm=False):
+def build_dcgan_decoder(x, image_size, channels, filters, sync_batchnorm=False, modulated_kernels=False):
     """vector -> Dense 4x4 -> [ConvTranspose stride 2 + BN + ReLU]* -> tanh image tensor.
 
-    Layer names: ``g_project``, ``g_up{i}_deconv`` / ``_bn`` / ``_relu``, ``g_out_deconv``.
+    Layer names: ``g_project``, ``g_up{i}_deconv`` / ``_bn`` / ``_relu``, ``g_out_deconv``. With
+    `modulated_kernels`, the hidden transposed convolutions are `ModulatedConv2DTranspose` (a frozen
+    kernel with trainable per-channel scale and shift, for scale/shift adaptation).
     """
+    hidden_deconv = ModulatedConv2DTranspose if modulated_kernels else keras.layers.Conv2DTranspose
     n_up = int(math.log2(image_size // 4))
     top = filters * 2 ** (n_up - 1)
     x = keras.layers.Dense(4 * 4 * top, use_bias=False, kernel_initializer=_init(), name="g_project")(x)
@@ -34,7 +40,7 @@ def build_dcgan_decoder(x, image_size, channels, filters, sync_batchnorm=False):
     x = keras.layers.ReLU(name="g_project_relu")(x)
     x = keras.layers.Reshape((4, 4, top), name="g_reshape")(x)
     for i in range(1, n_up):
-        x = keras.layers.Conv2DTranspose(
+        x = hidden_deconv(
             top // 2**i, 4, strides=2, padding="same", use_bias=False,
             kernel_initializer=_init(), name=f"g_up{i}_deconv",
         )(x)
@@ -113,6 +119,10 @@ class DCGAN(GAN):
         spectral_norm: bool. Spectral normalisation on D (no BN in D). Defaults to False.
         sync_batchnorm: bool. Batch statistics over all replicas, which makes a
             step independent of the replica count. Defaults to False.
+        modulated_kernels: bool. Hidden transposed convolutions with frozen
+            kernels and trainable per-channel scale/shift (AdaFM-style, for
+            `adapt_scale_shift`); weights transfer from a plain DCGAN by name.
+            Defaults to False.
         seed: int. Seeds the training noise. Defaults to 0.
 
     Example:
@@ -130,6 +140,7 @@ class DCGAN(GAN):
         d_filters=64,
         spectral_norm=False,
         sync_batchnorm=False,
+        modulated_kernels=False,
         seed=0,
         **kwargs,
     ):
@@ -137,11 +148,13 @@ class DCGAN(GAN):
         self.d_filters = d_filters
         self.spectral_norm = spectral_norm
         self.sync_batchnorm = sync_batchnorm
+        self.modulated_kernels = bool(modulated_kernels)
         super().__init__(latent_dim=latent_dim, image_size=image_size, channels=channels, seed=seed, **kwargs)
 
     def build_generator(self):
         return build_dcgan_generator(
-            self.latent_dim, self.image_size, self.channels, self.g_filters, self.sync_batchnorm
+            self.latent_dim, self.image_size, self.channels, self.g_filters, self.sync_batchnorm,
+            modulated_kernels=self.modulated_kernels,
         )
 
     def build_discriminator(self):
@@ -156,6 +169,7 @@ class DCGAN(GAN):
             d_filters=self.d_filters,
             spectral_norm=self.spectral_norm,
             sync_batchnorm=self.sync_batchnorm,
+            modulated_kernels=self.modulated_kernels,
         )
         return config
 

@@ -151,7 +151,8 @@ class GAN(keras.Model):
         return config
 
     # --------------------------------------------------------------- compile
-    def compile(self, d_optimizer, g_optimizer, loss=None, augment=None, weight_penalty=None, **kwargs):
+    def compile(self, d_optimizer, g_optimizer, loss=None, augment=None, weight_penalty=None, regularizers=(),
+                **kwargs):
         """Attach one optimizer per sub-model, the adversarial loss and the small-data options.
 
         Both optimizers are built here on the sub-models' weights, so call
@@ -166,13 +167,20 @@ class GAN(keras.Model):
                 fake images on D's input (e.g. `DiffAugment`), or None.
             weight_penalty: callable ``(submodel) -> scalar`` added to the loss
                 of each sub-model updated (e.g. `L2SP`), or None.
+            regularizers: more callables like `weight_penalty`, summed with it
+                (e.g. `EWC`, `CDC`); one with a ``bind(model)`` method is bound
+                to this model here.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
 
-        `augment` and `weight_penalty` are training settings, not saved with the model.
+        `augment`, `weight_penalty` and `regularizers` are training settings, not saved with the model.
         """
         super().compile(**kwargs)
         self.augment = augment
         self.weight_penalty = weight_penalty
+        self.regularizers = [r for r in ([weight_penalty] if weight_penalty is not None else []) + list(regularizers)]
+        for regularizer in self.regularizers:
+            if hasattr(regularizer, "bind"):
+                regularizer.bind(self)
         loss = loss or self.default_loss
         d_optimizer = keras.optimizers.get(d_optimizer)
         g_optimizer = keras.optimizers.get(g_optimizer)
@@ -259,12 +267,13 @@ class GAN(keras.Model):
         return self.augment(images, seed)
 
     def penalty_of(self, submodel):
-        """`weight_penalty` for a sub-model, divided among replicas (their gradients are summed)."""
-        if getattr(self, "weight_penalty", None) is None:
+        """The regularizers' sum for a sub-model, divided among replicas (their gradients are summed)."""
+        regularizers = getattr(self, "regularizers", ())
+        if not regularizers:
             return 0.0
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        return self.weight_penalty(submodel) / replicas
+        return tf.add_n([tf.cast(r(submodel), tf.float32) for r in regularizers]) / replicas
 
     def discriminator_step(self, real, labels, stream=0):
         """One update of D; returns the per-replica values to log."""

@@ -1,12 +1,14 @@
 """Training: strategies, optimizers, the custom-loop `Trainer` and callbacks."""
 
 from keras_transfer_gan.training.distribute import get_strategy
+from keras_transfer_gan.training.keep_best import KeepBest
 from keras_transfer_gan.training.optimizers import build_optimizer, compile_for_training
 from keras_transfer_gan.training.sample_grid import SampleGrid
 from keras_transfer_gan.training.tensorboard_logger import TensorBoardLogger
 from keras_transfer_gan.training.trainer import NonFiniteLossError, Trainer
 
 __all__ = [
+    "KeepBest",
     "SampleGrid",
     "TensorBoardLogger",
     "NonFiniteLossError",

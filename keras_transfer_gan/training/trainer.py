@@ -232,6 +232,7 @@ class Trainer:
             self._step_fn, self._traced_for = self._make_step_fn(), trainable
         history = {"step": []}
         callbacks = self.callbacks
+        self.model.stop_training = False  # a callback (e.g. `KeepBest`) may set it to end the run early
         for cb in callbacks:
             cb.set_model(self.model)
             cb.on_train_begin()
@@ -273,6 +274,8 @@ class Trainer:
                 self.save()
             for cb in callbacks:
                 cb.on_epoch_end(epoch, dict(logs))
+            if self.model.stop_training:
+                break
         for cb in callbacks:
             cb.on_train_end(dict(logs))
         return history

@@ -1,13 +1,21 @@
 """Transfer versus scratch under one step budget: the arms of `tools/transfer_study.py` and `tools/demo.py`.
 
-An arm trains a DCGAN-family generator on few-shot target images with one
-method and evaluates FID and KID against a reference set at fixed intervals:
+An arm trains a DCGAN-family generator on few-shot target images with one method and evaluates it against
+a reference set (the target's test split) at fixed intervals. A method is a base and modifiers joined by
+``+``:
 
-- ``scratch``: the source's architecture, freshly initialised (the source's config, target channels);
-- ``trgan``: initialised from the source (heads rebuilt for the target's channels), G and D fine-tuned;
-- ``trgan_freezed``: TrGAN with the discriminator's first `freeze_d` blocks frozen (Freeze-D), except
-  the layers adapted to the new channel count;
-- ``trgan_freezed_diffaugment``: the same plus DiffAugment (colour, translation, cutout) on D's input.
+- bases: ``scratch`` (the source's architecture, freshly initialised, target channels) and ``trgan``
+  (initialised from the source, heads rebuilt for the target's channels, G and D fine-tuned);
+- ``freeze_d``: the discriminator's first `freeze_d` blocks frozen (Freeze-D), except layers adapted to a
+  new channel count;
+- ``diffaugment`` / ``ada``: augmentation on D's input;
+- ``l2_sp``: L2-SP towards the source weights;
+- ``cdc``: cross-domain distance consistency (`CDC`) on G's loss;
+- ``ewc``: elastic weight consolidation (`EWC`) on G's weights;
+- ``scale_shift``: only G's normalisation scale/shift and its output layer train; ``adafm`` adds
+  per-channel kernel modulation of the hidden transposed convolutions.
+
+e.g. ``scratch+diffaugment`` (the literature's strong baseline), ``trgan+freeze_d+diffaugment+cdc``.
 """
 
 import time
@@ -18,33 +26,78 @@ import tensorflow as tf
 
 from keras_transfer_gan.metrics import evaluate_samples, reference_features
 from keras_transfer_gan.metrics.precision_recall import _squared_distances
-from keras_transfer_gan.training import Trainer, compile_for_training
+from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
+from keras_transfer_gan.transfer.cdc import CDC
+from keras_transfer_gan.transfer.ewc import EWC
 from keras_transfer_gan.transfer.freezing import freeze_discriminator_blocks
 from keras_transfer_gan.transfer.heads import rebuilt_target
+from keras_transfer_gan.transfer.l2_sp import L2SP
 from keras_transfer_gan.transfer.recipes import make_augment
+from keras_transfer_gan.transfer.scale_shift import fold_modulation, scale_shift_target
 
-METHODS = {
-    "scratch": dict(pretrained=False, freeze=False, augment=None),
-    "trgan": dict(pretrained=True, freeze=False, augment=None),
-    "trgan_freezed": dict(pretrained=True, freeze=True, augment=None),
-    "trgan_freezed_diffaugment": dict(pretrained=True, freeze=True, augment="diffaugment"),
-}
+BASES = ("scratch", "trgan")
+MODIFIERS = ("freeze_d", "diffaugment", "ada", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
+TRANSFER_ONLY = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
+LABELS = {"scratch": "scratch", "trgan": "TrGAN", "freeze_d": "Freeze-D", "diffaugment": "DiffAugment",
+          "ada": "ADA", "l2_sp": "L2-SP", "cdc": "CDC", "ewc": "EWC", "scale_shift": "scale/shift",
+          "adafm": "AdaFM"}
+#: Names of the first study, kept as aliases.
+ALIASES = {"trgan_freezed": "trgan+freeze_d", "trgan_freezed_diffaugment": "trgan+freeze_d+diffaugment"}
+#: Default strengths of the regularisers (weights of CDC and EWC, alpha/beta of L2-SP).
+DEFAULT_WEIGHTS = {"cdc": 100.0, "ewc": 1.0, "l2_sp": (0.01, 0.0)}
+#: The methods the study and the demo compare by default.
+METHODS = ("scratch", "scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
+           "trgan+freeze_d+diffaugment+ewc", "trgan+scale_shift+diffaugment")
 
 
-def build_arm_model(method, source, channels, seed=0, freeze_d=2):
+def parse_method(method):
+    """``"trgan+freeze_d+cdc"`` -> ``{"base": "trgan", "freeze_d": True, "cdc": True, ...}`` (every modifier a key)."""
+    method = ALIASES.get(method, method)
+    parts = [p.strip() for p in str(method).split("+")]
+    if parts[0] not in BASES:
+        raise ValueError(f"unknown method {method!r}: start with {' or '.join(BASES)} (e.g. trgan+freeze_d+cdc)")
+    unknown = [p for p in parts[1:] if p not in MODIFIERS]
+    if unknown:
+        raise ValueError(f"unknown method {method!r}: no modifier {unknown[0]!r} (choose from {', '.join(MODIFIERS)})")
+    settings = {"base": parts[0], **{m: m in parts[1:] for m in MODIFIERS}}
+    if settings["base"] == "scratch" and any(settings[m] for m in TRANSFER_ONLY):
+        raise ValueError(f"method {method!r}: {', '.join(m for m in TRANSFER_ONLY if settings[m])} needs a source "
+                         "(start with trgan)")
+    if settings["diffaugment"] and settings["ada"]:
+        raise ValueError(f"method {method!r}: choose diffaugment or ada, not both")
+    if settings["adafm"]:
+        settings["scale_shift"] = True
+    return settings
+
+
+def method_label(method):
+    """A readable name: ``"trgan+freeze_d+cdc"`` -> ``"TrGAN + Freeze-D + CDC"``."""
+    return " + ".join(LABELS[p] for p in ALIASES.get(method, method).split("+"))
+
+
+def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None):
     """The arm's model (compiled) and its transfer report (None from scratch)."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
-    settings = METHODS[method]
+    settings = parse_method(method)
+    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     keras.utils.set_random_seed(seed)
-    if settings["pretrained"]:
+    if settings["scale_shift"]:
+        model, report, _ = scale_shift_target(source, kernels=settings["adafm"], channels=channels, seed=seed)
+    elif settings["base"] == "trgan":
         model, report = rebuilt_target(source, channels=channels, seed=seed)
     else:
         model = type(source).from_config({**source.get_config(), "channels": channels, "seed": seed})
         report = None
-    if settings["freeze"]:  # layers adapted to the new channels stay trainable (see freeze_discriminator_blocks)
-        freeze_discriminator_blocks(model, freeze_d, keep_trainable=report if report is not None else ())
-    compile_for_training(model, augment=make_augment(settings["augment"]))
+    if settings["freeze_d"]:  # layers adapted to the new channels stay trainable (see freeze_discriminator_blocks)
+        freeze_discriminator_blocks(model, freeze_d, keep_trainable=report)
+    regularizers = []
+    if settings["l2_sp"]:
+        regularizers.append(L2SP(source, *weights["l2_sp"]))
+    if settings["cdc"]:
+        regularizers.append(CDC(source, weight=weights["cdc"]))
+    if settings["ewc"]:
+        regularizers.append(EWC(source, weight=weights["ewc"], seed=seed))
+    augment = "diffaugment" if settings["diffaugment"] else "ada" if settings["ada"] else None
+    compile_for_training(model, augment=make_augment(augment), regularizers=regularizers)
     return model, report
 
 
@@ -64,36 +117,58 @@ def nearest_rmse(samples, pool, batch=256):
     return np.sqrt(np.concatenate(nearest) / a.shape[1])
 
 
+def copier_floor(images, reference_images, extractor, n_fake, reference_key=None, seed=0):
+    """What a generator that copies its training images scores: the N images repeated to `n_fake`."""
+    repeats = np.resize(np.arange(len(images)), n_fake)
+    return evaluate_samples(reference_images, images[repeats], extractor=extractor, metrics=("fid", "kid", "pr"),
+                            kid_subsets=20, reference_key=reference_key, seed=seed,
+                            kid_subset_size=max(2, n_fake // 2))
+
+
 def run_arm(method, source, images, steps, eval_every, reference_images, extractor, batch_size=32, seed=0,
-            n_fake=500, freeze_d=2, reference_key=None, callbacks=(), verbose=0, held_out=None):
+            n_fake=500, freeze_d=2, reference_key=None, callbacks=(), verbose=0, held_out=None, weights=None,
+            keep_best=True):
     """Train one arm for `steps` steps, evaluating every `eval_every` steps (and at step 0).
 
-    Each evaluation also measures precision and recall, and memorisation:
+    Each evaluation measures FID, KID, precision and recall of `n_fake` samples
+    against `reference_images` (the target's test split), and memorisation:
     ``nn_train`` is the mean RMS pixel distance from each sample to its nearest
-    training image; with `held_out` (real target images not trained on),
-    ``nn_real`` is the same distance for held-out real images, so
-    ``nn_train / nn_real`` well below 1 means the samples copy the training set.
+    training image; with `held_out` (real target images neither trained on nor
+    in the reference, e.g. from the train split), ``nn_real`` is the same
+    distance for held-out real images, so ``nn_train / nn_real`` well below 1
+    means the samples copy the training set. With `held_out` and `keep_best`, a
+    `KeepBest` measures KID against the held-out images at each evaluation and
+    the model ends with the weights of the lowest one (best-checkpoint
+    selection that never looks at the reference).
 
     Returns:
-        dict with ``method``, ``seed``, ``n_images``, ``curve`` (list of
-        ``{"step", "fid", "kid", "kid_std", "precision", "recall", "nn_train"}``),
-        ``nn_real``, ``train_seconds``, ``model`` and ``report``.
+        dict with ``method``, ``seed``, ``n_images``, ``curve`` (list of ``{"step", "fid", "kid",
+        "kid_std", "precision", "recall", "nn_train", "held_out_kid"}``), ``selected_step``, ``nn_real``,
+        ``train_seconds``, ``model`` and ``report``.
     """
     if steps <= 0 or eval_every <= 0 or steps % eval_every:
         raise ValueError(f"steps ({steps}) must be a positive multiple of eval_every ({eval_every})")
-    model, report = build_arm_model(method, source, images.shape[-1], seed=seed, freeze_d=freeze_d)
+    model, report = build_arm_model(method, source, images.shape[-1], seed=seed, freeze_d=freeze_d, weights=weights)
     reference_features(extractor, reference_images, reference_key)  # computed once, cached
+    selector = None
+    if held_out is not None and len(held_out) >= 4 and keep_best:
+        selector = KeepBest(held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed)
 
     def evaluate(step):
         fake = np.asarray(model.generate(n_fake, seed=seed + 12345))
         result = evaluate_samples(reference_images, fake, extractor=extractor, metrics=("fid", "kid", "pr"),
-                                  kid_subsets=20, reference_key=reference_key, seed=seed)
+                                  kid_subsets=20, reference_key=reference_key, seed=seed,
+                                  kid_subset_size=max(2, n_fake // 2))
         return {"step": int(step), "fid": result["fid"], "kid": result["kid"], "kid_std": result["kid_std"],
                 "precision": result["precision"], "recall": result["recall"],
-                "nn_train": float(nearest_rmse(fake, images).mean())}
+                "nn_train": float(nearest_rmse(fake, images).mean()),
+                "held_out_kid": selector.history[-1]["kid"] if selector is not None else None}
 
+    trainer = Trainer(model, callbacks=list(callbacks) + ([selector] if selector else []), verbose=verbose)
+    if selector is not None:
+        selector.set_model(model)
+        selector.on_train_begin()
     curve = [evaluate(0)]
-    trainer = Trainer(model, callbacks=callbacks, verbose=verbose)
     data = few_shot_dataset(images, batch_size, seed)
     seconds = 0.0
     for block in range(steps // eval_every):
@@ -101,6 +176,11 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         trainer.fit(data, epochs=1, steps_per_epoch=eval_every)
         seconds += time.perf_counter() - start
         curve.append(evaluate((block + 1) * eval_every))
+    selected = None
+    if selector is not None:
+        selector.restore()
+        selected = int(curve[int(np.argmin([p["held_out_kid"] for p in curve]))]["step"])
     nn_real = float(nearest_rmse(held_out, images).mean()) if held_out is not None and len(held_out) else None
     return {"method": method, "seed": seed, "n_images": int(len(images)), "curve": curve, "nn_real": nn_real,
-            "train_seconds": round(seconds, 1), "model": model, "report": report}
+            "selected_step": selected, "train_seconds": round(seconds, 1), "model": fold_modulation(model),
+            "report": report}

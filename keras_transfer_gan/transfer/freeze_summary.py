@@ -25,9 +25,10 @@ class FreezeSummary:
             trainable = sum(int(np.prod(v.shape)) for v in part.trainable_weights)
             stats = frozen = 0
             for _, layer in layer_paths(model, part.name):
-                # Variables a layer creates as non-trainable (moving averages) are statistics.
+                # Variables a layer creates as non-trainable (moving averages) are statistics; a trainable
+                # layer's non-trainable kernel (a modulated convolution's) is frozen.
                 for v in layer.non_trainable_weights:
-                    if layer.trainable or _is_statistic(layer, v):
+                    if _is_statistic(layer, v) or (layer.trainable and v.path.rsplit("/", 1)[-1] != "kernel"):
                         stats += int(np.prod(v.shape))
                     else:
                         frozen += int(np.prod(v.shape))

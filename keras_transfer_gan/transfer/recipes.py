@@ -23,13 +23,16 @@ from keras_transfer_gan.models.gan import GAN
 from keras_transfer_gan.models.image_classifier import ImageClassifier
 from keras_transfer_gan.training import Trainer, compile_for_training
 from keras_transfer_gan.transfer.ada import ADA
+from keras_transfer_gan.transfer.cdc import CDC
 from keras_transfer_gan.transfer.diff_augment import DiffAugment
+from keras_transfer_gan.transfer.ewc import EWC
 from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
 from keras_transfer_gan.transfer.freezing import freeze, freeze_discriminator_blocks, unfreeze
 from keras_transfer_gan.transfer.heads import rebuild_heads, rebuilt_target
 from keras_transfer_gan.transfer.l2_sp import L2SP
 from keras_transfer_gan.transfer.loading import load_pretrained
 from keras_transfer_gan.transfer.recipe_result import RecipeResult
+from keras_transfer_gan.transfer.scale_shift import fold_modulation, scale_shift_target
 from keras_transfer_gan.transfer.weights import named_weights, transfer_weights
 
 RECIPES = ("trgan", "tgan", "ctgan", "classifier", "augment")
@@ -69,10 +72,16 @@ def _check_positive(**values):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None,
-          learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(), verbose=0, report_to=None,
-          **overrides):
+SCALE_SHIFT = ("none", "bn", "adafm")
+
+
+def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None, cdc=None, ewc=None,
+          scale_shift=None, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
+          verbose=0, report_to=None, **overrides):
     """TrGAN (Wang et al., 2018): start G and D from a source GAN and fine-tune both on the target data.
+
+    The few-shot methods combine with it: Freeze-D, DiffAugment / ADA, L2-SP,
+    CDC, EWC, scale/shift adaptation and best-checkpoint selection.
 
     Args:
         source: a GAN (zoo name, file or model).
@@ -81,29 +90,57 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         freeze_d: int. Freeze D's first k blocks (Freeze-D). Defaults to 0.
         augment: ``"diffaugment"``, ``"ada"``, None or a callable on D's input.
         l2_sp: None or ``(alpha, beta)``: L2-SP towards the source weights.
+        cdc: None or float: the weight of a `CDC` term on G's loss (100 is a good start).
+        ewc: None or float: the weight of an `EWC` penalty on G's weights (1 is a good start).
+        scale_shift: None / ``"none"``, ``"bn"`` (only G's normalisation scale/shift and its output
+            layer train) or ``"adafm"`` (and per-channel modulation of G's hidden kernels, folded back
+            into a plain model at the end).
+        keep_best: None or a `KeepBest` callback (held-out KID at each epoch's end): the run ends with
+            the weights of its best evaluation (and may stop early with `patience`).
         learning_rate: float or None (the model's default).
         strategy, checkpoint_dir, callbacks, verbose: as for `Trainer`.
         report_to: callable receiving the report and freeze summary text before training.
         **overrides: constructor arguments that change (``channels=3``, ``num_classes=5``, ...).
     """
     _check_positive(epochs=epochs, steps_per_epoch=steps_per_epoch)
+    scale_shift = scale_shift or "none"
+    if scale_shift not in SCALE_SHIFT:
+        raise ValueError(f"scale_shift must be one of {', '.join(SCALE_SHIFT)}, got {scale_shift!r}")
+    for name, value in (("cdc", cdc), ("ewc", ewc)):
+        if value is not None and (not isinstance(value, (int, float)) or value < 0):
+            raise ValueError(f"{name} must be a weight >= 0, got {value!r}")
     source = _source_model(source)
     if not isinstance(source, GAN):
         raise ValueError(f"trgan: the source must be a GAN, got {type(source).__name__}")
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        model, report = rebuilt_target(source, **overrides)
-        # Layers adapted to new channels stay trainable: frozen, they would leave D colour-blind.
-        summary = freeze_discriminator_blocks(model, freeze_d, keep_trainable=report) if freeze_d else None
-        penalty = None
+        changed = []
+        if scale_shift != "none":
+            model, report, summary = scale_shift_target(source, kernels=scale_shift == "adafm", **overrides)
+            changed += summary.changed
+        else:
+            model, report = rebuilt_target(source, **overrides)
+        if freeze_d:  # layers adapted to new channels stay trainable: frozen, they would leave D colour-blind
+            changed += freeze_discriminator_blocks(model, freeze_d, keep_trainable=report).changed
+        penalty, regularizers = None, []
         if l2_sp is not None:
             alpha, beta = l2_sp
             penalty = L2SP({k: v.numpy() for k, v in named_weights(source).items()}, alpha=alpha, beta=beta)
+        if cdc:
+            regularizers.append(CDC(source, weight=cdc))
+        if ewc:
+            regularizers.append(EWC(source, weight=ewc))
         compile_for_training(model, strategy, learning_rate=learning_rate, augment=make_augment(augment),
-                             weight_penalty=penalty)
+                             weight_penalty=penalty, regularizers=regularizers)
+    summary = FreezeSummary.of(model, changed) if changed else None
     result = RecipeResult(model, report, summary)
     _announce(report_to, result)
+    callbacks = list(callbacks) + ([keep_best] if keep_best is not None else [])
     result.history = _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose)
+    if keep_best is not None:
+        result.extra.update(best_step=keep_best.best_step, best_kid=keep_best.best_kid,
+                            held_out_kid=keep_best.history, stopped_early=keep_best.stopped_early)
+    result.model = fold_modulation(model)
     return result
 
 

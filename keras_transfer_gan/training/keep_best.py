@@ -1,0 +1,93 @@
+"""`KeepBest`: select the best checkpoint of a fine-tuning run by KID against held-out real images."""
+
+import keras
+import numpy as np
+
+from keras_transfer_gan.metrics.evaluation import generate_images, get_extractor
+from keras_transfer_gan.metrics.kid import kid
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Measure KID against held-out real images at each epoch's end; keep the best weights; optionally stop.
+
+    Few-shot fine-tuning gets better, then worse, as the generator overfits its
+    few images: run `Trainer` (or `fit`) in epochs of the evaluation interval
+    (``epochs=steps // every, steps_per_epoch=every``) with this callback. At
+    the end of training the weights of the evaluation with the lowest KID are
+    restored (``restore_best=True``); with `patience`, training stops after that
+    many evaluations without improvement. The held-out images must not be
+    training images (and should not be the final test reference either: take
+    them from the train split, outside the few-shot subset).
+
+    Attributes after training: ``best_step``, ``best_kid``, ``history`` (a list of
+    ``{"step", "kid"}``), ``stopped_early``.
+
+    Args:
+        held_out: real images in [-1, 1] (the generator's shape).
+        extractor: a `FeatureExtractor`, a zoo classifier name, or a Keras model.
+        n_samples: int. Samples drawn per evaluation (fixed noise). Defaults to 256.
+        patience: int or None. Evaluations without improvement before stopping. Defaults to None (never stop).
+        restore_best: bool. Defaults to True.
+        seed: int. Noise of the samples and KID's subsets. Defaults to 0.
+        evaluate_at_start: bool. Also measure the starting weights (step 0 of a fine-tuning run),
+            which then may be the best. Defaults to True.
+    """
+
+    def __init__(self, held_out, extractor, n_samples=256, patience=None, restore_best=True, seed=0,
+                 evaluate_at_start=True):
+        super().__init__()
+        held_out = np.asarray(held_out, np.float32)
+        if held_out.ndim != 4 or len(held_out) < 4:
+            raise ValueError(f"KeepBest: held_out must be at least 4 images (n, h, w, c), got {held_out.shape}")
+        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience <= 0):
+            raise ValueError(f"KeepBest: patience must be a positive integer or None, got {patience!r}")
+        self.extractor = get_extractor(extractor)
+        self.held_out_features = self.extractor.features(held_out)
+        self.n_samples = int(n_samples)
+        self.patience = patience
+        self.restore_best = restore_best
+        self.seed = int(seed)
+        self.evaluate_at_start = evaluate_at_start
+        self.history, self.best_kid, self.best_step, self.best_weights = [], None, None, None
+        self.stopped_early = False
+
+    def _step(self):
+        optimizer = getattr(self.model, "g_optimizer", None) or getattr(self.model, "optimizer", None)
+        return int(optimizer.iterations.numpy()) if optimizer is not None else len(self.history)
+
+    def measure(self):
+        """KID of `n_samples` samples (fixed noise) against the held-out features."""
+        fake = generate_images(self.model, self.n_samples, seed=self.seed + 777)
+        size = max(2, min(len(self.held_out_features), self.n_samples) // 2)
+        value, _ = kid(self.held_out_features, self.extractor.features(fake), num_subsets=20, subset_size=size,
+                       seed=self.seed)
+        return value
+
+    def _record(self):
+        value, step = self.measure(), self._step()
+        self.history.append({"step": step, "kid": value})
+        if self.best_kid is None or value < self.best_kid:
+            self.best_kid, self.best_step = value, step
+            self.best_weights = [w.numpy().copy() for w in self.model.weights]
+        elif self.patience is not None:
+            since = sum(1 for h in self.history if h["step"] > self.best_step)
+            if since >= self.patience:
+                self.model.stop_training = True
+                self.stopped_early = True
+
+    def on_train_begin(self, logs=None):
+        if self.evaluate_at_start and not self.history:
+            self._record()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._record()
+
+    def restore(self):
+        """Put the best weights seen so far back into the model (a no-op before any evaluation)."""
+        if self.best_weights is not None:
+            for variable, value in zip(self.model.weights, self.best_weights):
+                variable.assign(value)
+
+    def on_train_end(self, logs=None):
+        if self.restore_best:
+            self.restore()

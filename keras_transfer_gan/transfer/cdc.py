@@ -1,0 +1,124 @@
+"""`CDC` (Ojha et al., 2021): keep the adapted generator's pairwise sample similarities like the source's."""
+
+import keras
+import tensorflow as tf
+
+from keras_transfer_gan.models.gan import GAN
+
+
+def generator_activation_layers(generator):
+    """Default CDC layers of a DCGAN-family generator: the output of every hidden block (``*_relu``)."""
+    names = [layer.name for layer in generator.layers if layer.name.startswith("g_") and layer.name.endswith("_relu")]
+    if not names:
+        raise ValueError(f"CDC: generator {generator.name!r} has no g_*_relu layers; pass layers=")
+    return names
+
+
+def _activations_model(generator, layers, name):
+    try:
+        outputs = [generator.get_layer(n).output for n in layers]
+    except ValueError as exc:
+        raise ValueError(f"CDC: {exc}".splitlines()[0]) from None
+    return keras.Model(generator.inputs, outputs, name=name)
+
+
+def _log_similarity_distribution(activations):
+    """Row-wise log-softmax of pairwise cosine similarities, the diagonal (self-similarity) left out."""
+    flat = tf.reshape(tf.cast(activations, tf.float32), [tf.shape(activations)[0], -1])
+    unit = tf.math.l2_normalize(flat, axis=1)
+    sim = tf.matmul(unit, unit, transpose_b=True)
+    n = tf.shape(sim)[0]
+    off_diagonal = tf.reshape(tf.boolean_mask(sim, ~tf.eye(n, dtype=tf.bool)), [n, n - 1])
+    return tf.nn.log_softmax(off_diagonal, axis=1)
+
+
+def distance_consistency(source_activations, target_activations):
+    """``sum_l mean_i KL(p_source(i, .) || p_target(i, .))`` over the layers' similarity distributions."""
+    if not isinstance(source_activations, (list, tuple)):  # a single layer
+        source_activations, target_activations = [source_activations], [target_activations]
+    total = tf.constant(0.0)
+    for source, target in zip(source_activations, target_activations, strict=True):
+        log_p = _log_similarity_distribution(source)
+        log_q = _log_similarity_distribution(target)
+        total += tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * (log_p - log_q), axis=1))
+    return total
+
+
+class CDC:
+    """Cross-domain distance consistency, a regulariser of the adapted generator's loss.
+
+    A frozen copy of the source generator and the adapted generator are run on
+    the same `batch_size` noise vectors. At each of `layers`, the pairwise cosine
+    similarities of the samples' activations (self-similarity left out) are
+    turned into one softmax distribution per sample; the loss is the KL
+    divergence from the source's distributions to the adapted generator's,
+    averaged over samples, summed over layers and multiplied by `weight`. It
+    keeps the *relative* distances between samples, so the few-shot generator
+    keeps the source's diversity instead of collapsing onto the training
+    images. (The paper's anchor-region patch discriminator is not included.)
+
+    Both generators run in inference mode (batch norm on its moving
+    statistics), and the noise is keyed by the model's seed and step, so a
+    run is reproducible and resumable.
+
+    Attach with ``compile_for_training(model, regularizers=[CDC(source)])``;
+    the model binds it at `compile`. The source must have the adapted model's
+    generator architecture (same layer names).
+
+    Args:
+        source: the source GAN (or its generator).
+        weight: float. Defaults to 100.
+        batch_size: int >= 3. Noise vectors per step. Defaults to 8.
+        layers: generator layer names, or None for every hidden block's output
+            (`generator_activation_layers`).
+
+    Example:
+    >>> target, report = rebuilt_target(source)
+    >>> compile_for_training(target, regularizers=[CDC(source, weight=100)])
+    """
+
+    def __init__(self, source, weight=100.0, batch_size=8, layers=None):
+        if weight < 0:
+            raise ValueError(f"CDC: weight must be >= 0, got {weight!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 3:
+            raise ValueError(f"CDC: batch_size must be an integer >= 3, got {batch_size!r}")
+        generator = source.generator if isinstance(source, GAN) else source
+        self.layers = list(layers) if layers is not None else generator_activation_layers(generator)
+        copy = keras.models.clone_model(generator)
+        copy.set_weights(generator.get_weights())
+        copy.trainable = False
+        self.source_activations = _activations_model(copy, self.layers, "cdc_source")
+        self.weight = float(weight)
+        self.batch_size = batch_size
+        self.model = None
+        self.target_activations = None
+
+    def bind(self, model):
+        """Attach to the adapted GAN (done by `GAN.compile`): its generator's activations at `layers`."""
+        if not isinstance(model, GAN):
+            raise ValueError(f"CDC: the adapted model must be a GAN, got {type(model).__name__}")
+        self.model = model
+        self.target_activations = _activations_model(model.generator, self.layers, "cdc_target")
+        return self
+
+    def _inputs(self):
+        model = self.model
+        seed = tf.stack([tf.constant(model.seed + 3, tf.int64), tf.cast(model.step, tf.int64) * 64 + 48])
+        z = tf.random.stateless_normal([self.batch_size, model.latent_dim], seed=seed)
+        labels = tf.range(self.batch_size) % model.num_classes if getattr(model, "num_classes", 0) else None
+        return model.generator_inputs(z, labels, None)
+
+    def loss(self, inputs=None):
+        """The weighted distance-consistency loss on `inputs` (default: this step's noise)."""
+        if self.model is None:
+            raise ValueError("CDC: not bound to a model; pass it to compile (regularizers=[...])")
+        inputs = self._inputs() if inputs is None else inputs
+        source = self.source_activations(inputs, training=False)
+        target = self.target_activations(inputs, training=False)
+        return self.weight * distance_consistency(source, target)
+
+    def __call__(self, submodel):
+        """The loss when `submodel` is the bound model's generator, else 0 (the GAN's regulariser contract)."""
+        if self.model is None or submodel is not self.model.generator:
+            return tf.constant(0.0)
+        return self.loss()

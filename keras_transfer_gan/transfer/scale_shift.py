@@ -1,0 +1,71 @@
+"""Scale/shift adaptation: train only the generator's normalisation scale and shift (and optionally kernel modulation)."""
+
+import keras
+
+from keras_transfer_gan.layers import ModulatedConv2DTranspose
+from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
+from keras_transfer_gan.transfer.freezing import layer_paths
+from keras_transfer_gan.transfer.heads import rebuilt_target
+
+NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
+                        keras.layers.GroupNormalization)
+
+
+def adapt_scale_shift(model, output_layer=True):
+    """Make scale/shift adaptation the only change the generator may undergo.
+
+    Batch statistics adaptation (Noguchi & Harada, 2019): every generator
+    weight is frozen except the normalisation layers' scale and shift (their
+    moving statistics follow the target data as usual), and, in a model built
+    with ``modulated_kernels=True`` (`scale_shift_target`), the AdaFM-style
+    per-channel scale and shift of each hidden transposed convolution's frozen
+    kernel (Zhao et al., 2020). With ``output_layer=True`` the output layer
+    (``g_out_*``) trains whole, which a change of colours or contrast needs.
+    The discriminator is left as it is (combine with Freeze-D if wanted).
+
+    Returns:
+        the `FreezeSummary` of the model.
+    """
+    if not hasattr(model, "generator"):
+        raise ValueError(f"scale/shift adaptation needs a GAN, got {type(model).__name__}")
+    frozen = []
+    for path, layer in layer_paths(model, model.generator.name):
+        keep = isinstance(layer, (*NORMALIZATION_LAYERS, ModulatedConv2DTranspose)) or (
+            output_layer and layer.name.startswith("g_out"))
+        layer.trainable = keep
+        if not keep:
+            frozen.append(path)
+        elif isinstance(layer, ModulatedConv2DTranspose):
+            layer.kernel.trainable = False
+    model.train_function = None
+    return FreezeSummary.of(model, frozen)
+
+
+def scale_shift_target(source, kernels=False, output_layer=True, **overrides):
+    """A target built from `source` for scale/shift adaptation: ``(model, report, freeze summary)``.
+
+    With ``kernels=True`` the target's hidden transposed convolutions are
+    `ModulatedConv2DTranspose` layers carrying the source kernels, their
+    modulation starting at the identity (scale 1, shift 0), so the target
+    first computes exactly what the source did. `fold_modulation` turns the
+    adapted model back into a plain one.
+    """
+    if kernels:
+        overrides["modulated_kernels"] = True
+    model, report = rebuilt_target(source, **overrides)
+    return model, report, adapt_scale_shift(model, output_layer=output_layer)
+
+
+def fold_modulation(model):
+    """The same generator without kernel modulation: a plain model whose kernels are ``scale * W + shift``."""
+    if not getattr(model, "modulated_kernels", False):
+        return model
+    plain, _ = rebuilt_target(model, modulated_kernels=False)
+    for layer in model.generator.layers:
+        if isinstance(layer, ModulatedConv2DTranspose):
+            plain.generator.get_layer(layer.name).kernel.assign(layer.folded_kernel())
+    if model.generator_ema is not None:
+        for layer in model.generator_ema.layers:
+            if isinstance(layer, ModulatedConv2DTranspose):
+                plain.generator_ema.get_layer(layer.name).kernel.assign(layer.folded_kernel())
+    return plain

@@ -1,0 +1,207 @@
+"""Few-shot adaptation methods, tested by their mechanism: CDC, EWC, scale/shift, best-checkpoint selection."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transfer_gan import create_model
+from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
+from keras_transfer_gan.transfer.cdc import CDC, distance_consistency
+from keras_transfer_gan.transfer.comparison import build_arm_model, method_label, parse_method
+from keras_transfer_gan.transfer.ewc import EWC, estimate_fisher
+from keras_transfer_gan.transfer.heads import rebuilt_target
+from keras_transfer_gan.transfer.scale_shift import fold_modulation, scale_shift_target
+from keras_transfer_gan.transfer.weights import named_weights
+from tests.helpers import spread_weights
+
+Z = np.random.default_rng(0).standard_normal((6, 16)).astype("float32")
+
+
+@pytest.fixture
+def source():
+    return spread_weights(create_model("dcgan", tiny=True), seed=1)
+
+
+def _images(n=32, size=16, channels=1, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, size, size, channels)).astype("float32")
+
+
+def _perturb(model, scale=0.05, seed=3):
+    rng = np.random.default_rng(seed)
+    for w in model.generator.trainable_weights:
+        w.assign(w.numpy() + rng.normal(0, scale, w.shape).astype("float32"))
+
+
+# ----------------------------------------------------------------------------------------------- CDC
+def test_distance_consistency_is_the_kl_of_row_softmaxes():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 3, 2, 4)), rng.normal(size=(5, 3, 2, 4))
+
+    def log_rows(x):
+        x = x.reshape(len(x), -1)
+        x = x / np.linalg.norm(x, axis=1, keepdims=True)
+        sim = x @ x.T
+        rows = np.array([np.delete(sim[i], i) for i in range(len(x))])
+        rows = rows - rows.max(1, keepdims=True)
+        return rows - np.log(np.exp(rows).sum(1, keepdims=True))
+
+    lp, lq = log_rows(a), log_rows(b)
+    expected = np.mean(np.sum(np.exp(lp) * (lp - lq), axis=1))
+    got = float(distance_consistency([tf.constant(a, tf.float32)], [tf.constant(b, tf.float32)]))
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert float(distance_consistency([tf.constant(a, tf.float32)] * 2, [tf.constant(a, tf.float32)] * 2)) == \
+        pytest.approx(0.0, abs=1e-6)
+
+
+def test_cdc_is_zero_for_the_source_and_its_gradient_reaches_the_generator(source):
+    target, _ = rebuilt_target(source)
+    cdc = CDC(source, weight=10.0, batch_size=6)
+    compile_for_training(target, regularizers=[cdc])
+    assert cdc.layers == ["g_project_relu", "g_up1_relu"]
+    assert float(cdc.loss()) == pytest.approx(0.0, abs=1e-6)
+    _perturb(target)
+    with tf.GradientTape() as tape:
+        loss = cdc(target.generator)
+    assert float(loss) > 1e-4
+    grads = dict(zip([w.path for w in target.generator.trainable_weights],
+                     tape.gradient(loss, target.generator.trainable_weights)))
+    for path in ("g_project/kernel", "g_project_bn/gamma", "g_up1_deconv/kernel", "g_up1_bn/beta"):
+        assert grads[path] is not None and float(tf.reduce_max(tf.abs(grads[path]))) > 0, path
+    # Layers after the last CDC layer get no gradient from it; the discriminator gets 0.
+    assert grads["g_out_deconv/kernel"] is None
+    assert float(cdc(target.discriminator)) == 0.0
+    # Frozen source: its weights never change, and the loss does not move them.
+    np.testing.assert_array_equal(cdc.source_activations.get_layer("g_project").kernel.numpy(),
+                                  source.generator.get_layer("g_project").kernel.numpy())
+
+
+def test_cdc_enters_the_generator_loss_during_training(source):
+    images = _images()
+    target, _ = rebuilt_target(source)
+    _perturb(target)
+    base, with_cdc = rebuilt_target(target)[0], rebuilt_target(target)[0]
+    compile_for_training(base)
+    compile_for_training(with_cdc, regularizers=[CDC(source, weight=1000.0)])
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(16)
+    logs_base = base.fit(ds, epochs=1, verbose=0).history
+    logs_cdc = with_cdc.fit(ds, epochs=1, verbose=0).history
+    # Same data and noise; D's loss of the first step agrees, G's loss differs by the CDC term.
+    assert logs_cdc["g_loss"][0] != pytest.approx(logs_base["g_loss"][0], rel=1e-3)
+
+
+# ----------------------------------------------------------------------------------------------- EWC
+def test_ewc_penalty_and_gradient_against_a_hand_computed_case(source):
+    target, _ = rebuilt_target(source)
+    paths = ["generator/g_project/kernel", "generator/g_out_deconv/bias"]
+    rng = np.random.default_rng(0)
+    fisher = {p: rng.uniform(0.1, 2.0, named_weights(source)[p].shape).astype("float32") for p in paths}
+    ewc = EWC(source, weight=3.0, fisher=fisher)
+    mean_fisher = np.mean(np.concatenate([f.ravel() for f in fisher.values()]))
+    deltas = {p: rng.normal(0, 0.1, fisher[p].shape).astype("float32") for p in paths}
+    for p in paths:
+        named_weights(target)[p].assign(named_weights(source)[p].numpy() + deltas[p])
+    expected = sum(0.5 * 3.0 * np.sum(fisher[p] / mean_fisher * deltas[p] ** 2) for p in paths)
+    variables = [named_weights(target)[p] for p in paths]
+    with tf.GradientTape() as tape:
+        penalty = ewc(target.generator)
+    assert float(penalty) == pytest.approx(expected, rel=1e-5)
+    for p, grad in zip(paths, tape.gradient(penalty, variables)):
+        np.testing.assert_allclose(grad.numpy(), 3.0 * fisher[p] / mean_fisher * deltas[p], rtol=1e-4, atol=1e-7)
+    assert float(ewc(target.discriminator)) == 0.0
+
+
+def test_fisher_is_the_mean_squared_per_sample_gradient_of_the_generator_loss(source):
+    fisher = estimate_fisher(source, n_samples=3, seed=5)
+    z = tf.random.stateless_normal([3, 16], seed=[5, 4242])
+    kernel = source.generator.get_layer("g_project").kernel
+    squares = []
+    for i in range(3):
+        with tf.GradientTape() as tape:
+            logits = source.discriminator(source.generator(z[i:i + 1], training=False), training=False)
+            loss = tf.reduce_mean(tf.nn.softplus(-logits))  # the non-saturating generator loss
+        squares.append(tape.gradient(loss, kernel).numpy() ** 2)
+    np.testing.assert_allclose(fisher["generator/g_project/kernel"], np.mean(squares, axis=0), rtol=1e-4, atol=1e-12)
+    assert set(fisher) == {f"generator/{w.path}" for w in source.generator.trainable_weights}
+
+
+# -------------------------------------------------------------------------------------- scale / shift
+@pytest.mark.parametrize("kernels", [False, True])
+def test_scale_shift_trains_nothing_but_scales_and_shifts(source, kernels):
+    model, report, summary = scale_shift_target(source, kernels=kernels)
+    np.testing.assert_allclose(model.generate(Z), source.generate(Z), atol=1e-6)  # starts as the source
+    expected = {"g_project_bn/gamma", "g_project_bn/beta", "g_up1_bn/gamma", "g_up1_bn/beta",
+                "g_out_deconv/kernel", "g_out_deconv/bias"} | ({"g_up1_deconv/scale", "g_up1_deconv/shift"}
+                                                               if kernels else set())
+    assert {w.path for w in model.generator.trainable_weights} == expected
+    compile_for_training(model)
+    before = {w.path: w.numpy().copy() for w in model.generator.weights}
+    d_before = [w.numpy().copy() for w in model.discriminator.trainable_weights]
+    model.fit(tf.data.Dataset.from_tensor_slices(_images()).batch(16), epochs=2, verbose=0)
+    changed = {w.path for w in model.generator.weights if not np.array_equal(before[w.path], w.numpy())}
+    statistics = {p for p in before if "moving_" in p}
+    assert changed - statistics == expected  # every scale/shift moved, nothing else trainable did
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(d_before, model.discriminator.trainable_weights))
+    if kernels:
+        plain = fold_modulation(model)
+        assert not plain.modulated_kernels
+        np.testing.assert_allclose(plain.generate(Z), model.generate(Z), atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------- best checkpoint
+class _Scripted(KeepBest):
+    """KeepBest with scripted measurements (the real one measures KID)."""
+
+    def __init__(self, values, **kwargs):
+        super().__init__(_images(8), create_model("classifier", tiny=True), **kwargs)
+        self.values = list(values)
+
+    def measure(self):
+        return self.values.pop(0)
+
+
+def test_keep_best_restores_the_weights_of_the_lowest_measurement(source):
+    model, _ = rebuilt_target(source)
+    compile_for_training(model)
+    snapshots = []
+
+    class Recorder(keras.callbacks.Callback):  # the weights at each evaluation
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append(model.generator.get_layer("g_project").kernel.numpy().copy())
+
+    selector = _Scripted([5.0, 3.0, 1.0, 2.0, 4.0])
+    recorder = Recorder()
+    Trainer(model, callbacks=[recorder, selector], verbose=0).fit(
+        tf.data.Dataset.from_tensor_slices(_images()).batch(16).repeat(), epochs=4, steps_per_epoch=2)
+    assert [h["kid"] for h in selector.history] == [5.0, 3.0, 1.0, 2.0, 4.0]
+    assert selector.best_step == 4 and selector.best_kid == 1.0  # after the second epoch (2 steps each)
+    np.testing.assert_array_equal(model.generator.get_layer("g_project").kernel.numpy(), snapshots[1])
+
+
+def test_keep_best_stops_after_patience(source):
+    model, _ = rebuilt_target(source)
+    compile_for_training(model)
+    selector = _Scripted([1.0, 2.0, 3.0, 0.5, 0.1, 0.1], patience=2)
+    history = Trainer(model, callbacks=[selector], verbose=0).fit(
+        tf.data.Dataset.from_tensor_slices(_images()).batch(16).repeat(), epochs=5, steps_per_epoch=1)
+    assert selector.stopped_early and history["step"] == [1, 2]
+    assert selector.best_step == 0
+    with pytest.raises(ValueError, match="patience"):
+        _Scripted([], patience=0)
+
+
+# ------------------------------------------------------------------------------------ method strings
+def test_methods_combine_by_name(source):
+    assert parse_method("trgan_freezed_diffaugment") == parse_method("trgan+freeze_d+diffaugment")
+    assert method_label("trgan+freeze_d+diffaugment+cdc") == "TrGAN + Freeze-D + DiffAugment + CDC"
+    model, report = build_arm_model("trgan+freeze_d+diffaugment+cdc+ewc+l2_sp", source, 1)
+    kinds = sorted(type(r).__name__ for r in model.regularizers)
+    assert kinds == ["CDC", "EWC", "L2SP"] and model.augment is not None
+    assert not model.discriminator.get_layer("d_block2_conv").trainable
+    model, _ = build_arm_model("trgan+scale_shift+adafm", source, 3)
+    assert model.modulated_kernels and model.channels == 3
+    assert not model.generator.get_layer("g_project").trainable
+    for bad, message in (("scratch+cdc", "needs a source"), ("trgan+magic", "no modifier 'magic'"),
+                         ("finetune", "start with scratch or trgan"), ("trgan+ada+diffaugment", "not both")):
+        with pytest.raises(ValueError, match=message):
+            parse_method(bad)
