@@ -9,7 +9,7 @@ import importlib
 __version__ = "0.1.0"
 
 _LAZY = {
-    "create_model": "keras_transfer_gan.registry",
+    "create_model": "keras_transfer_gan.factory",
     "list_models": "keras_transfer_gan.registry",
     "register_model": "keras_transfer_gan.registry",
     "load_dataset": "keras_transfer_gan.data",

@@ -1,8 +1,11 @@
 """Test set-up: two logical CPU devices (for MirroredStrategy tests) and shared helpers."""
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The study harness and the other tools live in tools/ (not a package): their tests import them by name.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402

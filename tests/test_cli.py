@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from keras_transfer_gan import create_model
+from keras_transfer_gan.registry import get_entry, list_models
 from keras_transfer_gan.transfer import load_pretrained
 
 
@@ -75,6 +76,9 @@ def test_train_with_fit_mixed_bfloat16_and_steps_per_execution(tmp_path):
         (["train", "--model", "dcgan"], "--out is required"),
         (["sample", "--model", "missing.keras", "--out", "g.png"], "no such file or directory"),
         (["fly"], "expected a command"),
+        (["sample", "--model", "m.keras", "--out", "g.png", "--epochs", "3"], "--epochs is not a flag of `ktg sample`"),
+        (["zoo", "list", "--freeze_d", "2"], "--freeze_d is not a flag of `ktg zoo`"),
+        (["evaluate", "--model", "m.keras", "--recipe", "ctgan"], "--recipe is not a flag of `ktg evaluate`"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
@@ -94,20 +98,21 @@ def run_cli(*argv):
     return cli.main(cli._parse_flags(["ktg", *argv]))
 
 
-@pytest.mark.parametrize("name", ["dcgan", "wgan_gp", "acgan", "cgan", "vae", "cvae", "char_lstm", "feature_generator"])
+@pytest.mark.parametrize("name", [n for n in list_models() if get_entry(n).model_class.generates])
 def test_every_architecture_trains_and_samples_from_the_cli(name, tmp_path, capsys):
     out = tmp_path / name
-    dataset = "pylicense" if name == "char_lstm" else "digits"
+    text = get_entry(name).consumes == "text"
+    dataset = "pylicense" if text else "digits"
     assert run_cli("train", "--model", name, "--tiny", "--dataset", dataset, "--image_size", "32",
                    "--limit", "32", "--batch_size", "16", "--epochs", "1", "--out", str(out),
                    "--verbose", "0", "--seq_len", "32", "--length", "20") == 0
     assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
-    sample = tmp_path / ("s.txt" if name == "char_lstm" else "s.png")
+    sample = tmp_path / ("s.txt" if text else "s.png")
     assert run_cli("sample", "--model", str(out), "--n", "4", "--out", str(sample), "--length", "15",
                    "--prompt", "The ") == 0
-    if name == "char_lstm":
-        text = sample.read_text(encoding="utf-8")
-        assert text.startswith("The ") and len(text) == 19
+    if text:
+        written = sample.read_text(encoding="utf-8")
+        assert written.startswith("The ") and len(written) == 19
         assert (out / "samples.txt").is_file()
     else:
         with Image.open(sample) as img:

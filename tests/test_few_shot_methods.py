@@ -7,12 +7,12 @@ import tensorflow as tf
 
 from keras_transfer_gan import create_model
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
-from keras_transfer_gan.transfer.cdc import CDC, distance_consistency
-from keras_transfer_gan.transfer.comparison import build_arm_model, method_label, parse_method
-from keras_transfer_gan.transfer.ewc import EWC, estimate_fisher
-from keras_transfer_gan.transfer.heads import rebuilt_target
-from keras_transfer_gan.transfer.scale_shift import fold_modulation, scale_shift_target
-from keras_transfer_gan.transfer.weights import named_weights
+from keras_transfer_gan.transfer.regularizers.cdc import CDC, distance_consistency
+from study_arms import build_arm_model, method_label, parse_method
+from keras_transfer_gan.transfer.regularizers.ewc import EWC, estimate_fisher
+from keras_transfer_gan.transfer.adaptation.heads import rebuilt_target
+from keras_transfer_gan.transfer.adaptation.scale_shift import fold_modulation, scale_shift_target
+from keras_transfer_gan.transfer.adaptation.weights import named_weights
 from tests.helpers import spread_weights
 
 Z = np.random.default_rng(0).standard_normal((6, 16)).astype("float32")

@@ -55,6 +55,8 @@ def test_sigkill_at_random_moments_always_resumes(tmp_path):
 def _weights_digest(path):
     import keras
 
+    import keras_transfer_gan.models as registers_the_classes  # noqa: F401
+
     model = keras.models.load_model(path)
     return hashlib.sha256(b"".join(np.asarray(w.numpy()).tobytes() for w in model.weights)).hexdigest()
 

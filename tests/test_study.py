@@ -10,7 +10,7 @@ import pytest
 from keras_transfer_gan import create_model, load_images
 from keras_transfer_gan.data import few_shot_split
 from keras_transfer_gan.metrics import FeatureExtractor
-from keras_transfer_gan.transfer.comparison import build_arm_model, run_arm
+from study_arms import build_arm_model, run_arm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

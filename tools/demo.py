@@ -22,13 +22,14 @@ import time
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # study_arms
 
 
 from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.export import export_saved_model, export_tflite, write_models_config  # noqa: E402
 from keras_transfer_gan.metrics import get_extractor  # noqa: E402
 from keras_transfer_gan.transfer import FreezeSummary, load_pretrained  # noqa: E402
-from keras_transfer_gan.transfer.comparison import nearest_rmse, run_arm  # noqa: E402
+from study_arms import nearest_rmse, run_arm  # noqa: E402
 from keras_transfer_gan.utils.images import save_grid  # noqa: E402
 
 ARMS = {"transfer": "trgan_freezed_diffaugment", "scratch": "scratch"}

@@ -18,19 +18,21 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keras_transfer_gan import create_model, load_pretrained  # noqa: E402
+from keras_transfer_gan import load_pretrained  # noqa: E402
 from keras_transfer_gan.data import Vocabulary  # noqa: E402
 from keras_transfer_gan.export import build_signatures, export_tflite  # noqa: E402
+from keras_transfer_gan.registry import build_model, get_entry, list_models  # noqa: E402
 
-MODELS = {"dcgan_digits": None, "acgan_digits": None, "vae_digits": "decode", "charlstm_pydocs": "next_token_logits"}
+CHECKPOINTS = "dcgan_digits,acgan_digits,vae_digits,charlstm_pydocs"
 MODES = ("none", "float16", "dynamic", "int8")
 
 
 def signature_rows():
+    """Every registered architecture's signatures, from its tiny configuration."""
     rows = []
-    for name in ("dcgan", "acgan", "cgan", "wgan_gp", "vae", "cvae", "char_lstm", "classifier", "feature_generator"):
-        kwargs = {"vocabulary": Vocabulary.from_text("abc")} if name == "char_lstm" else {}
-        model = create_model(name, tiny=True, **kwargs)
+    for name in list_models():
+        kwargs = {"vocabulary": Vocabulary.from_text("abc")} if get_entry(name).consumes == "text" else {}
+        model = build_model(name, tiny=True, **kwargs)
         parts = []
         for sig in build_signatures(model).values():
             inputs = ", ".join(f"{s.name} {s.dtype.name}{list(s.shape)}".replace("None", "-1") for s in sig.specs)
@@ -42,15 +44,16 @@ def signature_rows():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs")
+    parser.add_argument("--checkpoints", default=CHECKPOINTS, help="zoo checkpoints to convert (comma list); each "
+                        "converts its architecture's default signature")
     args = parser.parse_args()
     results = {}
     lines = ["| model (signature) | mode | size | max abs error | mean abs error |", "|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
-        for name, signature in MODELS.items():
+        for name in args.checkpoints.split(","):
             model = load_pretrained(name)
             for mode in MODES:
-                report = export_tflite(model, os.path.join(tmp, f"{name}_{mode}.tflite"), mode, signature=signature,
-                                       n_eval=16)
+                report = export_tflite(model, os.path.join(tmp, f"{name}_{mode}.tflite"), mode, n_eval=16)
                 results[f"{name}/{mode}"] = report.as_dict()
                 lines.append(f"| `{name}` ({report.signature}) | {mode} | {report.size_bytes / 1e3:.0f} kB | "
                              f"{report.max_abs_error:.2e} | {report.mean_abs_error:.2e} |")

@@ -2,11 +2,11 @@
 
     python tools/gallery.py --out docs/gallery          # about 10 minutes on 2 CPU cores
 
-Each run is an ordinary `ktg train` (its settings are printed and written to
-``gallery.json``); the sample grid (or text) is copied to ``OUT/NAME.png``
-(``OUT/char_lstm.txt``). ImageNet weights cannot be downloaded on the build
-machines, so the feature-backbone generator's VGG19 starts from random weights
-here (``backbone_weights=None``); with network access, leave that argument out.
+Each run is the registry entry's `short_run` through `keras_transfer_gan.runs.train_run` (what `ktg train`
+does; its settings are printed and written to ``gallery.json``); the sample grid (or text) is copied to
+``OUT/NAME.png`` (``OUT/NAME.txt`` for a text model). ImageNet weights cannot be downloaded on the build
+machines, so the feature-backbone generator's short run starts VGG19 from random weights
+(``backbone_weights=None``); with network access, leave that argument out.
 """
 
 import argparse
@@ -18,20 +18,14 @@ import time
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_transfer_gan import cli  # noqa: E402
+from keras_transfer_gan.registry import get_entry, list_models  # noqa: E402
+from keras_transfer_gan.runs import train_run  # noqa: E402
 
-RUNS = {
-    "dcgan": ["--dataset", "digits", "--epochs", "10", "--model_args", "g_filters=32,d_filters=32"],
-    "wgan_gp": ["--dataset", "digits", "--epochs", "6", "--model_args", "g_filters=32,d_filters=32"],
-    "acgan": ["--dataset", "digits", "--epochs", "10", "--model_args", "g_filters=32,d_filters=32"],
-    "cgan": ["--dataset", "digits", "--epochs", "10", "--model_args", "g_filters=32,d_filters=32"],
-    "vae": ["--dataset", "digits", "--epochs", "10"],
-    "cvae": ["--dataset", "digits", "--epochs", "10"],
-    "feature_generator": ["--dataset", "digits_m", "--epochs", "6",
-                          "--model_args", "backbone_weights=None,g_filters=32,d_filters=32"],
-    "char_lstm": ["--dataset", "pydocs", "--epochs", "3", "--seq_len", "64",
-                  "--length", "300", "--prompt", "Return the "],
-}
+
+def _command(name, settings):
+    flags = " ".join(f"--{k} {v if not isinstance(v, dict) else ','.join(f'{a}={b}' for a, b in v.items())}"
+                     for k, v in settings.items())
+    return f"ktg train --model {name} {flags}"
 
 
 def main():
@@ -46,25 +40,21 @@ def main():
     if args.only and os.path.isfile(summary_path):
         with open(summary_path) as f:
             summary = json.load(f)
-    for name, extra in RUNS.items():
-        if args.only and name not in args.only:
-            continue
+    names = [n for n in list_models() if get_entry(n).short_run and (not args.only or n in args.only)]
+    for name in names:
+        settings = get_entry(name).short_run
         run_dir = os.path.join(args.work, name)
         shutil.rmtree(run_dir, ignore_errors=True)
-        argv = ["ktg", "train", "--model", name, "--out", run_dir, "--verbose", "0", *extra]
-        print(" ".join(argv), flush=True)
+        command = _command(name, settings)
+        print(command, flush=True)
         start = time.perf_counter()
-        cli.FLAGS.unparse_flags()
-        if cli.main(cli.FLAGS(argv)) != 0:
-            raise SystemExit(f"{name}: training failed")
-        with open(os.path.join(run_dir, "metrics.json")) as f:
+        paths = train_run(name, out=run_dir, verbose=0, **settings)
+        with open(paths["metrics"]) as f:
             metrics = json.load(f)
-        text = name == "char_lstm"
-        source = os.path.join(run_dir, "samples.txt" if text else "samples.png")
-        target = os.path.join(args.out, f"{name}.txt" if text else f"{name}.png")
-        shutil.copyfile(source, target)
+        target = os.path.join(args.out, f"{name}{os.path.splitext(paths['samples'])[1]}")
+        shutil.copyfile(paths["samples"], target)
         summary[name] = {
-            "command": " ".join(argv[:4] + extra),
+            "command": command,
             "seconds": round(time.perf_counter() - start, 1),
             "train_seconds": metrics["seconds"],
             "final": {k: round(v[-1], 4) for k, v in metrics["history"].items() if k != "step"},
@@ -73,7 +63,7 @@ def main():
         }
         print(f"  -> {target} ({summary[name]['seconds']} s)", flush=True)
         with open(summary_path, "w") as f:
-            json.dump({k: summary[k] for k in RUNS if k in summary}, f, indent=2)
+            json.dump(dict(sorted(summary.items())), f, indent=2)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
@@ -35,8 +33,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_transfer_gan import create_model, zoo  # noqa: E402
-from keras_transfer_gan.data import Vocabulary, load_dataset, load_images, load_text, mnist_family, text_dataset  # noqa: E402,E501
+from keras_transfer_gan import zoo  # noqa: E402
+from keras_transfer_gan.data import Vocabulary, load_images, load_text, mnist_family, text_dataset  # noqa: E402
 from keras_transfer_gan.data.datasets import preprocess  # noqa: E402
 from keras_transfer_gan.metrics import (  # noqa: E402
     FeatureExtractor,
@@ -46,7 +44,9 @@ from keras_transfer_gan.metrics import (  # noqa: E402
     generate_images,
     split_halves,
 )
+from keras_transfer_gan.registry import build_model, get_entry  # noqa: E402
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training  # noqa: E402
+from keras_transfer_gan.utils.atomic import atomic_directory  # noqa: E402
 from keras_transfer_gan.utils.images import save_grid  # noqa: E402
 
 REAL_DATA = ("fashion_mnist", "mnist", "mnist_m")
@@ -58,7 +58,11 @@ def zoo_names(real_only=False):
                if os.path.isfile(os.path.join(zoo.cards_dir(), name, "config.json"))}
     if real_only:
         configs = {n: c for n, c in configs.items() if is_real(c)}
-    return sorted(configs, key=lambda n: (configs[n]["model"] != "classifier", n))
+    return sorted(configs, key=lambda n: (_family(configs[n]) != "classifier", n))
+
+
+def _family(config):
+    return get_entry(config["model"]).model_class.family
 
 
 def load_config(name):
@@ -87,10 +91,11 @@ def _count(model):
 def train(name, config):
     keras.utils.set_random_seed(config.get("seed", 0))
     kind = config["model"]
+    entry = get_entry(kind)
     args = dict(config.get("model_args", {}))
     seed = config.get("seed", 0)
     extra = {}
-    if kind == "char_lstm":
+    if entry.consumes == "text":
         text = load_text(config["dataset"])
         split = int(len(text) * 0.95)
         vocabulary = Vocabulary.from_text(text)
@@ -98,9 +103,9 @@ def train(name, config):
                             seed=seed)
         held_out = text_dataset(text[split:], vocabulary, seq_len=config["seq_len"], batch_size=config["batch_size"],
                                 shuffle=False)
-        model = create_model(kind, vocabulary=vocabulary, seed=seed, **args)
+        model = build_model(kind, vocabulary=vocabulary, seed=seed, **args)
         extra["corpus_chars"] = len(text)
-    elif kind == "classifier":
+    elif _family(config) == "classifier":
         images, labels = load_images(config["dataset"], image_size=config["image_size"], labels=True, seed=seed)
         if config.get("eval", {}).get("split") == "test":  # real data: the test split is the held-out set
             test_images, test_labels = load_images(config["dataset"], image_size=config["image_size"], labels=True,
@@ -120,16 +125,15 @@ def train(name, config):
         data = tf.data.Dataset.from_tensor_slices((train_images, train_labels)).shuffle(
             len(train_images), seed=seed).batch(config["batch_size"])
         held_out = (test_images, test_labels)
-        model = create_model(kind, image_size=config["image_size"], channels=images.shape[-1], seed=seed, **args)
+        model = build_model(kind, image_size=config["image_size"], channels=images.shape[-1], seed=seed, **args)
         extra.update(train_images=int(len(train_images)), holdout_images=int(len(test_images)))
     else:
-        labelled = kind in ("acgan", "cgan", "cvae")
-        data = load_dataset(config["dataset"], image_size=config["image_size"], batch_size=config["batch_size"],
-                            seed=seed, labels=labelled, drop_remainder=True)
+        prepared = entry.training_data(config["dataset"], image_size=config["image_size"],
+                                       batch_size=config["batch_size"], seed=seed)
+        data = prepared.dataset
         if config.get("repeat", 1) > 1:  # small sets: an "epoch" of several passes (one evaluation per epoch)
             data = data.repeat(config["repeat"])
-        spec = data.element_spec[0] if labelled else data.element_spec
-        model = create_model(kind, image_size=config["image_size"], channels=int(spec.shape[-1]), seed=seed, **args)
+        model = build_model(kind, seed=seed, **{**prepared.overrides, **args})
         held_out = None
     compile_for_training(model, learning_rate=config.get("lr"))
     callbacks, selector = [], None
@@ -148,13 +152,13 @@ def train(name, config):
     if selector is not None:
         metrics["selected"] = {"step": selector.best_step, "train_kid": round(selector.best_kid, 5),
                                "kid_by_step": [[h["step"], round(h["kid"], 5)] for h in selector.history]}
-    if kind == "char_lstm":
+    if model.generates == "text":
         losses = [tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=model(x))).numpy()
                   for x, y in held_out]
         evaluation = {"loss": float(np.mean(losses)), "perplexity": float(np.exp(np.mean(losses)))}
         metrics["sample"] = model.generate("def ", length=300, temperature=0.6, seed=seed)
         metrics["holdout"] = {k: round(float(v), 4) for k, v in evaluation.items()}
-    elif kind == "classifier":
+    elif model.generates is None:  # a classifier: accuracy on the held-out images, and its domain's floor
         test_images, test_labels = held_out
         accuracy = float(np.mean(model.predict_classes(test_images) == test_labels))
         metrics["holdout"] = {"accuracy": round(accuracy, 4)}
@@ -169,7 +173,7 @@ def train(name, config):
         result = evaluate_generator(model, config["dataset"], extractor=eval_config.get("extractor", "auto"),
                                     split="test", seed=seed)
         metrics["eval"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()}
-        if kind == "vae":
+        if model.family == "vae":
             real, _ = load_images(config["dataset"], image_size=config["image_size"], split="test", limit=256, seed=seed)
             rec = model.reconstruct(real)
             metrics["eval"]["reconstruction_mse"] = round(float(np.mean((rec - real) ** 2)), 5)
@@ -181,7 +185,7 @@ def train(name, config):
         result = evaluate_samples(real[:n], fake, extractor=eval_config.get("extractor", "digits_classifier"),
                                   seed=seed)
         metrics["eval"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()}
-        if kind == "vae":
+        if model.family == "vae":
             rec = model.reconstruct(real[:256])
             metrics["eval"]["reconstruction_mse"] = round(float(np.mean((rec - real[:256]) ** 2)), 5)
     if is_real(config):
@@ -190,10 +194,9 @@ def train(name, config):
 
 
 def write_checkpoint(name, config, model, metrics):
+    """``saved_models/NAME/`` written in a temporary sibling and swapped in (`atomic_directory`)."""
     target = os.path.join(zoo.zoo_dir(), name)
-    os.makedirs(zoo.zoo_dir(), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=zoo.zoo_dir())
-    try:
+    with atomic_directory(target) as tmp:
         path = os.path.join(tmp, "model.keras")
         _clean_copy(model).save(path)
         digest = zoo.sha256_of(path)
@@ -203,20 +206,11 @@ def write_checkpoint(name, config, model, metrics):
             json.dump(config, f, indent=2)
         with open(os.path.join(tmp, "metrics.json"), "w") as f:
             json.dump(metrics, f, indent=2)
-        if config["model"] == "char_lstm":
+        if model.generates == "text":
             with open(os.path.join(tmp, "samples.txt"), "w", encoding="utf-8") as f:
                 f.write(metrics["sample"])
-        elif config["model"] != "classifier":
+        elif model.generates == "images":
             save_grid(generate_images(model, 64, seed=1), os.path.join(tmp, "samples.png"))
-        old = None
-        if os.path.exists(target):
-            old = f"{tmp}-old"
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target, digest
 
 
@@ -302,7 +296,7 @@ def write_card(name, config, model, metrics, digest):
     lines += ["Final training logs: `" + json.dumps(metrics["final"]) + "`", ""]
     if "sample" in metrics:
         lines += ["## Sample (temperature 0.6, prompt `def `)", "", "```", metrics["sample"], "```", ""]
-    elif config["model"] != "classifier":
+    elif model.generates == "images":
         lines += ["## Samples", "", f"![samples](../../saved_models/{name}/samples.png)", ""]
     lines += ["## Use", "", "```python", "import keras_transfer_gan as ktg",
               f'model = ktg.load_pretrained("{name}")          # sha256-verified',

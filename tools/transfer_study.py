@@ -34,13 +34,14 @@ import time
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # study_arms
 
 import numpy as np  # noqa: E402
 
 from keras_transfer_gan.data import few_shot_split, load_images  # noqa: E402
 from keras_transfer_gan.metrics import evaluate_samples, extractor_for, get_extractor  # noqa: E402
 from keras_transfer_gan.transfer import load_pretrained  # noqa: E402
-from keras_transfer_gan.transfer.comparison import (  # noqa: E402
+from study_arms import (  # noqa: E402
     METHODS,
     copier_floor,
     method_label,

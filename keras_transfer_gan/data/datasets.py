@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.data import builtin, files, mnist_family
+from keras_transfer_gan.utils.checks import check_positive_int
 
 BUILTIN_NAMES = tuple(builtin.BUILTIN)
 
@@ -135,14 +136,11 @@ def _subset(images, labels, limit, seed, spec):
 
 
 def _check_args(spec, image_size, channels, batch_size, limit):
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size <= 0:
-        raise ValueError(f"dataset {spec!r}: image_size must be a positive integer, got {image_size!r}")
+    check_positive_int(image_size, "image_size", f"dataset {spec!r}")
     if channels not in (None, 1, 3):
         raise ValueError(f"dataset {spec!r}: channels must be 1, 3 or None, got {channels!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"dataset {spec!r}: batch_size must be a positive integer, got {batch_size!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
-        raise ValueError(f"dataset {spec!r}: limit must be a positive integer, got {limit!r}")
+    check_positive_int(batch_size, "batch_size", f"dataset {spec!r}")
+    check_positive_int(limit, "limit", f"dataset {spec!r}", allow_none=True)
 
 
 def preprocess(images, image_size, channels):

@@ -3,16 +3,16 @@
 import json
 import os
 import re
-import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
 
-from keras_transfer_gan.export.signatures import build_signatures, example_inputs, model_kind
+from keras_transfer_gan.export.signatures import build_signatures, example_inputs
 from keras_transfer_gan.export.warmup import write_warmup_requests
+from keras_transfer_gan.transfer.loading.pretrained import EXPORT_METADATA  # read back by `load_pretrained`
+from keras_transfer_gan.utils.atomic import atomic_directory, write_text
+from keras_transfer_gan.utils.checks import check_positive_int
 
-from keras_transfer_gan.transfer.loading import EXPORT_METADATA  # read back by `load_pretrained`
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -54,8 +54,8 @@ def _check_writable(base_dir):
 def export_saved_model(model, base_dir, name, version=None, overwrite=False, warmup=True):
     """Export `model` to ``base_dir/name/VERSION/`` with named serving signatures.
 
-    The version is written into a hidden temporary sibling (``.tmp-...``) and
-    renamed into place when complete, so a TF Serving server polling
+    The version is written into a hidden temporary sibling (``.tmp-...``,
+    `atomic_directory`) and renamed into place when complete, so a TF Serving server polling
     ``base_dir/name`` never sees a half-written version.
 
     Args:
@@ -72,9 +72,8 @@ def export_saved_model(model, base_dir, name, version=None, overwrite=False, war
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"export: model name must be letters, digits, '_', '-' or '.', got {name!r}")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version <= 0):
-        raise ValueError(f"export: version must be a positive integer, got {version!r}")
-    kind = model_kind(model)
+    check_positive_int(version, "version", "export", allow_none=True)
+    signatures = build_signatures(model)  # fails early for a model that cannot be served
     _check_writable(base_dir)
     model_dir = os.path.join(base_dir, name)
     try:
@@ -86,14 +85,12 @@ def export_saved_model(model, base_dir, name, version=None, overwrite=False, war
     final = os.path.join(model_dir, str(version))
     if os.path.exists(final) and not overwrite:
         raise ValueError(f"export: version {version} of {name!r} exists at {final} (pass overwrite=True)")
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
-    try:
-        staging = os.path.join(tmp, "model")
-        signatures = write_saved_model(model, staging)
+    with atomic_directory(final, create=False) as staging:
+        write_saved_model(model, staging, signatures)
         extra = os.path.join(staging, "assets.extra")
         os.makedirs(extra, exist_ok=True)
         metadata = {
-            "kind": kind, "class": type(model).__name__,
+            "family": model.family, "class": type(model).__name__,
             "config": keras.saving.serialize_keras_object(model),
             "shapes": [list(w.shape) for w in model.weights],
             "signatures": {s.name: {"inputs": [sp.name for sp in s.specs], "outputs": list(s.outputs)}
@@ -104,12 +101,6 @@ def export_saved_model(model, base_dir, name, version=None, overwrite=False, war
         if warmup:
             requests = [(s.name, example_inputs(model, s, n=1)) for s in signatures.values()]
             write_warmup_requests(os.path.join(extra, "tf_serving_warmup_requests"), name, requests)
-        if os.path.exists(final):  # overwrite: swap in, then remove the old one
-            old = os.path.join(tmp, "old")
-            os.replace(final, old)
-        os.replace(staging, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
@@ -127,9 +118,4 @@ def write_models_config(base_dir, serving_root="/models"):
         lines += ["  config {", f'    name: "{name}"', f'    base_path: "{serving_root.rstrip("/")}/{name}"',
                   '    model_platform: "tensorflow"', "  }"]
     lines.append("}")
-    path = os.path.join(base_dir, "models.config")
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text(os.path.join(base_dir, "models.config"), "\n".join(lines) + "\n")

@@ -1,20 +1,18 @@
 """TFLite export (float, float16, dynamic-range, full int8) checked numerically against Keras with LiteRT."""
 
 import os
-import shutil
 import tempfile
 
 import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.export.saved_model import write_saved_model
-from keras_transfer_gan.export.signatures import build_signatures, example_inputs, model_kind
+from keras_transfer_gan.export.signatures import build_signatures, example_inputs
 from keras_transfer_gan.export.tflite_report import TFLiteReport
+from keras_transfer_gan.utils.atomic import atomic_path
+from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
-DEFAULT_SIGNATURE = {"gan": "serving_default", "conditional_gan": "serving_default",
-                     "feature_generator": "serving_default", "vae": "decode", "cvae": "decode",
-                     "text": "next_token_logits", "classifier": "serving_default"}
 
 
 def interpreter(model_content=None, model_path=None):
@@ -60,8 +58,9 @@ def export_tflite(model, path, quantization="none", representative_data=None, si
         representative_data: calibration inputs for int8: an array for the
             signature's float input (images for a classifier or an encoder; z
             by default drawn from N(0, 1)), or a dict of arrays by input name.
-        signature: which signature (default: the generator's ``serving_default``,
-            the VAE's ``decode``, the text model's ``next_token_logits``).
+        signature: which signature (default: the model's `default_signature`: a
+            generator's ``serving_default``, the VAE's ``decode``, the text
+            model's ``next_token_logits``).
         batch_size: int. Defaults to 1.
         eval_data: like `representative_data`, the inputs the error is measured on
             (default: generated with fixed seeds).
@@ -70,13 +69,10 @@ def export_tflite(model, path, quantization="none", representative_data=None, si
     Returns:
         A `TFLiteReport`.
     """
-    if quantization not in QUANTIZATIONS:
-        raise ValueError(f"export_tflite: quantization must be one of {', '.join(QUANTIZATIONS)}, got {quantization!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"export_tflite: batch_size must be a positive integer, got {batch_size!r}")
-    kind = model_kind(model)
-    signature = signature or DEFAULT_SIGNATURE[kind]
-    signatures = build_signatures(model, batch_size=batch_size, seq_len=seq_len if kind == "text" else None)
+    check_choice(quantization, "quantization", "export_tflite", QUANTIZATIONS)
+    check_positive_int(batch_size, "batch_size", "export_tflite")
+    signatures = build_signatures(model, batch_size=batch_size, seq_len=seq_len)
+    signature = signature or model.default_signature
     if signature not in signatures or signature.startswith("generate"):
         usable = [s for s in signatures if not s.startswith("generate")]
         raise ValueError(f"export_tflite: signature must be one of {', '.join(usable)}, got {signature!r}")
@@ -87,8 +83,7 @@ def export_tflite(model, path, quantization="none", representative_data=None, si
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ValueError(f"export_tflite: no such directory {directory!r}")
-    tmp = tempfile.mkdtemp(prefix=".tflite-", dir=directory)
-    try:
+    with tempfile.TemporaryDirectory(prefix=".tflite-", dir=directory) as tmp:  # the scratch SavedModel
         write_saved_model(model, os.path.join(tmp, "sm"), {signature: sig})
         converter = tf.lite.TFLiteConverter.from_saved_model(os.path.join(tmp, "sm"), signature_keys=[signature])
         if quantization != "none":
@@ -104,12 +99,9 @@ def export_tflite(model, path, quantization="none", representative_data=None, si
         except Exception as exc:
             raise ValueError(f"export_tflite: conversion failed ({quantization}): "
                              f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}") from None
-        staged = os.path.join(tmp, "model.tflite")
+    with atomic_path(path) as staged:
         with open(staged, "wb") as f:
             f.write(content)
-        os.replace(staged, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     runner = interpreter(model_content=content).get_signature_runner(signature)
     errors, scale = [], 0.0
     for inputs in _batches(model, sig, batch_size, eval_data, n_eval, seed=1000):

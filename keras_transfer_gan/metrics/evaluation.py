@@ -5,11 +5,15 @@ import os
 
 import numpy as np
 
+from keras_transfer_gan.data import load_images, parse_spec
 from keras_transfer_gan.metrics.feature_extractor import FeatureExtractor
 from keras_transfer_gan.metrics.frechet import frechet_distance, statistics
 from keras_transfer_gan.metrics.inception_score import inception_score
 from keras_transfer_gan.metrics.kid import kid
 from keras_transfer_gan.metrics.precision_recall import precision_recall
+from keras_transfer_gan.models.architecture import Architecture
+from keras_transfer_gan.transfer.loading.pretrained import load_pretrained
+from keras_transfer_gan.utils.atomic import atomic_path
 
 METRICS = ("fid", "kid", "is", "pr")
 
@@ -28,8 +32,6 @@ def extractor_for(spec):
 
     Other data (folders, arrays, TFDS, faces) get ``"digits_classifier"``, the offline default.
     """
-    from keras_transfer_gan.data import parse_spec
-
     parsed = parse_spec(spec)
     return DOMAIN_EXTRACTORS.get(parsed.name, "digits_classifier") if parsed.kind == "builtin" else "digits_classifier"
 
@@ -46,9 +48,6 @@ def split_halves(items, seed=0):
 def get_extractor(name_or_model="digits_classifier"):
     """``"digits_classifier"`` (the zoo's offline extractor), ``"inception"`` (InceptionV3, downloads
     ImageNet weights), a path or zoo name of an `ImageClassifier`, a Keras model, or a `FeatureExtractor`."""
-    from keras_transfer_gan.models import ImageClassifier
-    from keras_transfer_gan.transfer import load_pretrained
-
     if isinstance(name_or_model, FeatureExtractor):
         return name_or_model
     if name_or_model == "inception":
@@ -58,7 +57,7 @@ def get_extractor(name_or_model="digits_classifier"):
         name = os.path.basename(name_or_model.rstrip("/"))
     else:
         model, name = name_or_model, getattr(name_or_model, "name", "custom")
-    if isinstance(model, ImageClassifier):
+    if isinstance(model, Architecture) and model.family == "classifier":
         return FeatureExtractor.from_classifier(model, name=name)
     return FeatureExtractor(model, name=name)
 
@@ -77,9 +76,8 @@ def reference_features(extractor, images, key=None, use_cache=True):
         return np.load(path)
     features = extractor.features(images)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}.npy"
-    np.save(tmp, features)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".npy") as tmp:
+        np.save(tmp, features)
     return features
 
 
@@ -110,16 +108,12 @@ def evaluate_samples(real_images, fake_images, extractor="digits_classifier", me
 
 
 def generate_images(model, n, seed=0, conditions=None, labels=None):
-    """`n` images from any zoo generator (conditional models cycle through their classes)."""
-    if hasattr(model, "backbone") and hasattr(model, "latent_dim"):  # feature-backbone generator
-        if conditions is None:
-            raise ValueError("a feature-backbone generator needs conditioning images")
-        return np.asarray(model.generate(np.asarray(conditions)[:n], seed=seed))
-    if not hasattr(model, "generate") or hasattr(model, "vocabulary"):
+    """`n` images from any zoo generator: a label-conditioned one takes `labels` (None cycles through its
+    classes), an image-conditioned one `conditions` (required); others take neither."""
+    if not isinstance(model, Architecture) or model.generates != "images":
         raise ValueError(f"{type(model).__name__} does not generate images")
-    if getattr(model, "num_classes", 0):
-        return np.asarray(model.generate(n, labels=labels, seed=seed))
-    return np.asarray(model.generate(n, seed=seed))
+    given = {"labels": labels, "images": conditions}.get(model.conditions)
+    return np.asarray(model.sample(n, conditions=given, seed=seed))
 
 
 def evaluate_generator(model, spec, extractor="auto", split="test", seed=0, metrics=METRICS, data_dir=None):
@@ -135,8 +129,6 @@ def evaluate_generator(model, spec, extractor="auto", split="test", seed=0, metr
         `evaluate_samples`' keys plus ``floor_fid``, ``floor_kid``, ``floor_precision``,
         ``floor_recall``, ``fid_over_floor``, ``split`` and ``dataset``.
     """
-    from keras_transfer_gan.data import load_images
-
     extractor = get_extractor(extractor_for(spec) if extractor == "auto" else extractor)
     conditional = bool(getattr(model, "num_classes", 0))
     real, labels = load_images(spec, image_size=model.image_size, channels=model.channels, labels=conditional,

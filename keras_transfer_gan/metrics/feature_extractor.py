@@ -4,17 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-
-def match_input(images, image_size, channels):
-    """Images resized to `image_size` (if given) and converted to `channels`: gray repeated, colour averaged."""
-    x = tf.convert_to_tensor(np.asarray(images, np.float32))
-    if image_size and tuple(x.shape[1:3]) != (image_size, image_size):
-        x = tf.image.resize(x, (image_size, image_size))
-    if channels == 3 and x.shape[-1] == 1:
-        x = tf.repeat(x, 3, axis=-1)
-    elif channels == 1 and x.shape[-1] == 3:
-        x = tf.reduce_mean(x, axis=-1, keepdims=True)
-    return x
+from keras_transfer_gan.utils.images import match_input
 
 
 class FeatureExtractor:
@@ -62,7 +52,7 @@ class FeatureExtractor:
     @classmethod
     def from_classifier(cls, classifier, name=None):
         """Pooled backbone features and softmax probabilities of an `ImageClassifier`."""
-        return cls(classifier.backbone, classifier, classifier.image_size, classifier.channels,
+        return cls(classifier.feature_network(), classifier, classifier.image_size, classifier.channels,
                    name=name or f"classifier-{classifier.name}")
 
     @classmethod

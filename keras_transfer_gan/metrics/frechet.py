@@ -10,7 +10,7 @@ def _sqrt_psd(matrix):
 
 def statistics(features):
     """``(mean, covariance)`` of features ``(n, d)`` (float64, covariance with n - 1)."""
-    features = _features(features, "statistics")
+    features = check_features(features, "statistics")
     if len(features) < 2:
         raise ValueError(f"statistics: need at least 2 feature vectors, got {len(features)}")
     return features.mean(axis=0), np.cov(features, rowvar=False)
@@ -42,7 +42,8 @@ def fid(features_a, features_b):
     return frechet_distance(*statistics(features_a), *statistics(features_b))
 
 
-def _features(features, who):
+def check_features(features, who):
+    """`features` as float64 ``(n, d)``, finite; a one-line error naming `who` otherwise."""
     features = np.asarray(features, np.float64)
     if features.ndim != 2:
         raise ValueError(f"{who}: features must be shaped (n, d), got {features.shape}")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_transfer_gan.metrics.frechet import _features
+from keras_transfer_gan.metrics.frechet import check_features
 
 
 def polynomial_mmd2(x, y):
@@ -18,7 +18,7 @@ def polynomial_mmd2(x, y):
 
 def kid(features_a, features_b, num_subsets=100, subset_size=1000, seed=0):
     """``(mean, std)`` of the unbiased MMD^2 over `num_subsets` random subsets of `subset_size` (capped by n)."""
-    a, b = _features(features_a, "kid"), _features(features_b, "kid")
+    a, b = check_features(features_a, "kid"), check_features(features_b, "kid")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"kid: feature sizes differ: {a.shape[1]} and {b.shape[1]}")
     size = min(subset_size, len(a), len(b))

@@ -2,22 +2,23 @@
 
 import numpy as np
 
-from keras_transfer_gan.metrics.frechet import _features
+from keras_transfer_gan.metrics.frechet import check_features
 
 
-def _squared_distances(a, b):
+def squared_distances(a, b):
+    """Pairwise squared Euclidean distances between the rows of `a` and `b` (clipped at 0)."""
     return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
 
 
 def _radii(features, k):
-    d = _squared_distances(features, features)
+    d = squared_distances(features, features)
     return np.sqrt(np.partition(d, k, axis=1)[:, k])  # column 0 is the point itself
 
 
 def _coverage(points, manifold, radii, batch=1024):
     inside = []
     for i in range(0, len(points), batch):
-        d = np.sqrt(_squared_distances(points[i:i + batch], manifold))
+        d = np.sqrt(squared_distances(points[i:i + batch], manifold))
         inside.append((d <= radii[None, :]).any(axis=1))
     return float(np.concatenate(inside).mean())
 
@@ -30,7 +31,7 @@ def precision_recall(real_features, fake_features, k=3):
     samples inside the real manifold; recall: the fraction of real samples
     inside the fake manifold.
     """
-    real, fake = _features(real_features, "precision_recall"), _features(fake_features, "precision_recall")
+    real, fake = check_features(real_features, "precision_recall"), check_features(fake_features, "precision_recall")
     if real.shape[1] != fake.shape[1]:
         raise ValueError(f"precision_recall: feature sizes differ: {real.shape[1]} and {fake.shape[1]}")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k < min(len(real), len(fake)):

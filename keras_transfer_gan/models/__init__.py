@@ -1,5 +1,9 @@
-"""The zoo's architectures. Importing this package registers them."""
+"""The zoo's architectures: Keras models that declare what they consume, sample and serve (`Architecture`).
 
+Their registry names and entries are in `keras_transfer_gan.registry`.
+"""
+
+from keras_transfer_gan.models.architecture import Architecture, Signature
 from keras_transfer_gan.models.conditional_gan import ConditionalGAN
 from keras_transfer_gan.models.dcgan import DCGAN
 from keras_transfer_gan.models.feature_backbone_generator import FeatureBackboneGenerator
@@ -9,4 +13,5 @@ from keras_transfer_gan.models.lstm_text_generator import LSTMTextGenerator
 from keras_transfer_gan.models.vae import VAE
 from keras_transfer_gan.models.wgan_gp import WGANGP
 
-__all__ = ["ConditionalGAN", "DCGAN", "FeatureBackboneGenerator", "GAN", "ImageClassifier", "LSTMTextGenerator", "VAE", "WGANGP"]
+__all__ = ["Architecture", "ConditionalGAN", "DCGAN", "FeatureBackboneGenerator", "GAN", "ImageClassifier",
+           "LSTMTextGenerator", "Signature", "VAE", "WGANGP"]

@@ -5,9 +5,10 @@ import math
 import keras
 import tensorflow as tf
 
-from keras_transfer_gan.models.dcgan import DCGAN, _init, build_dcgan_decoder, build_dcgan_features
-from keras_transfer_gan.models.gan import class_labels
-from keras_transfer_gan.registry import register_model
+from keras_transfer_gan.models.architecture import tensor_spec
+from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_decoder, build_dcgan_features, dcgan_init
+from keras_transfer_gan.models.inputs import class_labels
+from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
 MODES = ("acgan", "projection")
 
@@ -42,6 +43,12 @@ class ConditionalGAN(DCGAN):
     (4, 16, 16, 1)
     """
 
+    consumes = "labelled_images"
+    conditions = "labels"
+    transfer_heads = {**DCGAN.transfer_heads, "g_label_embedding": "class_rows", "d_class_logits": "class_columns",
+                      "d_label_projection": "class_rows"}
+    config_fields = ("num_classes", "mode", "class_weight")
+
     def __init__(
         self,
         num_classes=10,
@@ -57,10 +64,8 @@ class ConditionalGAN(DCGAN):
         modulated_kernels=False,
         **kwargs,
     ):
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"ConditionalGAN: num_classes must be an integer >= 2, got {num_classes!r}")
-        if mode not in MODES:
-            raise ValueError(f"ConditionalGAN: mode must be one of {MODES}, got {mode!r}")
+        check_positive_int(num_classes, "num_classes", "ConditionalGAN", minimum=2)
+        check_choice(mode, "mode", "ConditionalGAN", MODES)
         if class_weight < 0 or not math.isfinite(class_weight):
             raise ValueError(f"ConditionalGAN: class_weight must be >= 0, got {class_weight!r}")
         self.num_classes = num_classes
@@ -93,7 +98,7 @@ class ConditionalGAN(DCGAN):
         )
 
         def dense(units, name):
-            layer = keras.layers.Dense(units, kernel_initializer=_init(), name=name)
+            layer = keras.layers.Dense(units, kernel_initializer=dcgan_init(), name=name)
             return keras.layers.SpectralNormalization(layer, name=f"{name}_sn") if self.spectral_norm else layer
 
         logits = dense(1, "d_logits")(features)
@@ -133,7 +138,7 @@ class ConditionalGAN(DCGAN):
             labels=self._labels(labels), logits=tf.cast(class_logits, tf.float32)
         )
 
-    def d_penalty(self, real, fake, labels, real_aux, fake_aux):
+    def d_auxiliary_loss(self, real, fake, labels, real_aux, fake_aux):
         if self.mode != "acgan":
             return None, {}
         per_example = self._class_loss(labels, real_aux) + self._class_loss(labels, fake_aux)
@@ -143,16 +148,13 @@ class ConditionalGAN(DCGAN):
             "class_acc": tf.reduce_mean(tf.cast(correct, tf.float32)),
         }
 
-    def g_penalty(self, fake, real, labels, fake_aux):
+    def g_auxiliary_loss(self, fake, real, labels, fake_aux):
         if self.mode != "acgan":
             return None, {}
         per_example = self._class_loss(labels, fake_aux)
         return self.class_weight * per_example, {"g_class": tf.reduce_mean(per_example)}
 
     # ------------------------------------------------------------- sampling
-    def call(self, inputs, training=False):
-        """``inputs = [z, labels]``."""
-        return self.sampler(inputs, training=training)
 
     def classify(self, images):
         """The ACGAN head's class probabilities for images in [-1, 1] (numpy)."""
@@ -160,6 +162,17 @@ class ConditionalGAN(DCGAN):
             raise ValueError("classify: only mode='acgan' has a classifier head")
         _, class_logits = self.discriminator(tf.convert_to_tensor(images, tf.float32), training=False)
         return keras.ops.convert_to_numpy(tf.nn.softmax(class_logits))
+
+    def class_probabilities(self, images):
+        """The ACGAN head's class probabilities (`classify`)."""
+        return self.classify(images)
+
+    def sample(self, n, conditions=None, seed=None, **options):
+        """`n` images of the classes in `conditions` (labels), or cycling through the classes."""
+        return self.generate(n, labels=conditions, seed=seed)
+
+    def _condition_spec(self, batch_size):
+        return tensor_spec([batch_size], tf.int32, "labels")
 
     def generate(self, n_or_z, labels=None, seed=None, batch_size=256):
         """Sample images of given classes.
@@ -176,33 +189,3 @@ class ConditionalGAN(DCGAN):
         except ValueError as exc:
             raise ValueError(f"generate: {exc}") from None
         return self._run_sampler([z, labels], batch_size)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(num_classes=self.num_classes, mode=self.mode, class_weight=self.class_weight)
-        return config
-
-
-_TINY = dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8)
-
-
-@register_model(
-    "acgan",
-    inputs="labelled_images",
-    description="ACGAN: label-conditioned G, D with an auxiliary classifier head",
-    tiny=_TINY,
-    distributed=dict(sync_batchnorm=True),
-)
-def acgan(**kwargs):
-    return ConditionalGAN(**{"mode": "acgan", **kwargs})
-
-
-@register_model(
-    "cgan",
-    inputs="labelled_images",
-    description="Conditional GAN with a projection discriminator",
-    tiny=_TINY,
-    distributed=dict(sync_batchnorm=True),
-)
-def cgan(**kwargs):
-    return ConditionalGAN(**{"mode": "projection", **kwargs})

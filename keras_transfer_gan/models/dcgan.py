@@ -6,10 +6,10 @@ import keras
 
 from keras_transfer_gan.layers import ModulatedConv2DTranspose
 from keras_transfer_gan.models.gan import GAN
-from keras_transfer_gan.registry import register_model
 
 
-def _init():
+def dcgan_init():
+    """DCGAN's weight initialiser: N(0, 0.02)."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
@@ -35,19 +35,19 @@ def build_dcgan_decoder(x, image_size, channels, filters, sync_batchnorm=False, 
     hidden_deconv = ModulatedConv2DTranspose if modulated_kernels else keras.layers.Conv2DTranspose
     n_up = int(math.log2(image_size // 4))
     top = filters * 2 ** (n_up - 1)
-    x = keras.layers.Dense(4 * 4 * top, use_bias=False, kernel_initializer=_init(), name="g_project")(x)
+    x = keras.layers.Dense(4 * 4 * top, use_bias=False, kernel_initializer=dcgan_init(), name="g_project")(x)
     x = _batch_norm("g_project_bn", sync_batchnorm)(x)
     x = keras.layers.ReLU(name="g_project_relu")(x)
     x = keras.layers.Reshape((4, 4, top), name="g_reshape")(x)
     for i in range(1, n_up):
         x = hidden_deconv(
             top // 2**i, 4, strides=2, padding="same", use_bias=False,
-            kernel_initializer=_init(), name=f"g_up{i}_deconv",
+            kernel_initializer=dcgan_init(), name=f"g_up{i}_deconv",
         )(x)
         x = _batch_norm(f"g_up{i}_bn", sync_batchnorm)(x)
         x = keras.layers.ReLU(name=f"g_up{i}_relu")(x)
     x = keras.layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=_init(), name="g_out_deconv"
+        channels, 4, strides=2, padding="same", kernel_initializer=dcgan_init(), name="g_out_deconv"
     )(x)
     return keras.layers.Activation("tanh", dtype="float32", name="g_out_tanh")(x)
 
@@ -72,7 +72,7 @@ def build_dcgan_features(image, filters, n_down, spectral_norm=False, norm="batc
     for i in range(1, n_down + 1):
         conv = keras.layers.Conv2D(
             filters * 2 ** (i - 1), 4, strides=2, padding="same",
-            kernel_initializer=_init(), name=f"d_block{i}_conv",
+            kernel_initializer=dcgan_init(), name=f"d_block{i}_conv",
         )
         if spectral_norm:
             conv = keras.layers.SpectralNormalization(conv, name=f"d_block{i}_sn")
@@ -96,7 +96,7 @@ def build_dcgan_discriminator(
     n_down = int(math.log2(image_size // 4))
     image = keras.Input((image_size, image_size, channels), name="image")
     x = build_dcgan_features(image, filters, n_down, spectral_norm, norm, sync_batchnorm)
-    dense = keras.layers.Dense(1, kernel_initializer=_init(), name="d_logits")
+    dense = keras.layers.Dense(1, kernel_initializer=dcgan_init(), name="d_logits")
     if spectral_norm:
         dense = keras.layers.SpectralNormalization(dense, name="d_logits_sn")
     logits = dense(x)
@@ -131,6 +131,10 @@ class DCGAN(GAN):
     (4, 16, 16, 1)
     """
 
+    #: D's first conv reads the image's channels; G's last transposed conv writes them.
+    transfer_heads = {"d_block1_conv": "input_channels", "g_out_deconv": "output_channels"}
+    config_fields = ("g_filters", "d_filters", "spectral_norm", "sync_batchnorm", "modulated_kernels")
+
     def __init__(
         self,
         latent_dim=100,
@@ -161,26 +165,3 @@ class DCGAN(GAN):
         return build_dcgan_discriminator(
             self.image_size, self.channels, self.d_filters, self.spectral_norm, self.sync_batchnorm
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            g_filters=self.g_filters,
-            d_filters=self.d_filters,
-            spectral_norm=self.spectral_norm,
-            sync_batchnorm=self.sync_batchnorm,
-            modulated_kernels=self.modulated_kernels,
-        )
-        return config
-
-
-@register_model(
-    "dcgan",
-    description="DCGAN: transposed-conv generator, strided-conv discriminator (16/32/64 px)",
-    tiny=dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8),
-    # Batch-norm moving averages are not all-reduced like gradients; global
-    # batch statistics keep them identical on every replica and worker.
-    distributed=dict(sync_batchnorm=True),
-)
-def dcgan(**kwargs):
-    return DCGAN(**kwargs)

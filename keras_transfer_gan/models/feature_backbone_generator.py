@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.models.dcgan import build_dcgan_decoder, build_dcgan_discriminator
+from keras_transfer_gan.models.architecture import tensor_spec
+from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_decoder, build_dcgan_discriminator
 from keras_transfer_gan.models.gan import GAN
-from keras_transfer_gan.registry import register_model
 
 # Caffe-style preprocessing that keras.applications' VGG19 expects: RGB in
 # [0, 255] -> BGR minus the ImageNet channel means.
@@ -72,6 +72,10 @@ class FeatureBackboneGenerator(GAN):
     """
 
     SUPPORTED_SIZES = (16, 32, 64)  # VGG19 needs 32 or 64; a given backbone may read 16
+    consumes = "conditioning_images"
+    conditions = "images"
+    transfer_heads = DCGAN.transfer_heads
+    config_fields = ("feature_blocks", "frozen_blocks", "adv_weight", "g_filters", "d_filters", "spectral_norm")
 
     def __init__(
         self,
@@ -152,16 +156,13 @@ class FeatureBackboneGenerator(GAN):
     def generator_inputs(self, z, labels, real):
         return [z, real]
 
-    def g_penalty(self, fake, real, labels, fake_aux):
+    def g_auxiliary_loss(self, fake, real, labels, fake_aux):
         per_example = tf.reduce_mean(tf.abs(tf.cast(fake, tf.float32) - tf.cast(real, tf.float32)), axis=[1, 2, 3])
         return (1.0 - self.adv_weight) * per_example, {"rec_loss": tf.reduce_mean(per_example)}
 
     extra_metrics = ("rec_loss",)
 
     # ------------------------------------------------------------- sampling
-    def call(self, inputs, training=False):
-        """``inputs = [z, condition_images]``."""
-        return self.sampler(inputs, training=training)
 
     def generate(self, images, seed=None, batch_size=256):
         """Samples conditioned on `images` (one per image), noise drawn from `seed`."""
@@ -172,29 +173,20 @@ class FeatureBackboneGenerator(GAN):
         z = self._noise(int(images.shape[0]), seed)
         return self._run_sampler([z, images], batch_size)
 
+    def sample(self, n, conditions=None, seed=None, **options):
+        """One sample per conditioning image (the first `n` of `conditions`, which are required)."""
+        if conditions is None:
+            raise ValueError("a feature-backbone generator needs conditioning images")
+        return self.generate(np.asarray(conditions)[:n], seed=seed)
+
+    def _condition_spec(self, batch_size):
+        return tensor_spec([batch_size, *self.image_shape], tf.float32, "condition")
+
     def get_config(self):
-        config = super().get_config()
         backbone = self._backbone_arg
-        config.update(
-            backbone=backbone if isinstance(backbone, str) else keras.saving.serialize_keras_object(backbone),
+        return {
+            **super().get_config(),
+            "backbone": backbone if isinstance(backbone, str) else keras.saving.serialize_keras_object(backbone),
             # The weights travel in the saved file; reloading must not download them again.
-            backbone_weights=None,
-            feature_blocks=self.feature_blocks,
-            frozen_blocks=self.frozen_blocks,
-            adv_weight=self.adv_weight,
-            g_filters=self.g_filters,
-            d_filters=self.d_filters,
-            spectral_norm=self.spectral_norm,
-        )
-        return config
-
-
-@register_model(
-    "feature_generator",
-    inputs="conditioning_images",
-    description="Generator on frozen pretrained VGG19 features (lambda * GAN + (1 - lambda) * reconstruction)",
-    tiny=dict(backbone_weights=None, feature_blocks=2, image_size=32, latent_dim=16, g_filters=8, d_filters=8),
-)
-def feature_generator(**kwargs):
-    return FeatureBackboneGenerator(**kwargs)
-
+            "backbone_weights": None,
+        }

@@ -1,65 +1,20 @@
 """`GAN`: the base of every adversarial model in the zoo."""
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.losses import get_adversarial_loss
+from keras_transfer_gan.models.architecture import Architecture, Signature, tensor_spec, to_uint8
 from keras_transfer_gan.models.ema import make_ema_copy, update_ema
+from keras_transfer_gan.models.inputs import prior_noise, unpack_batch
+from keras_transfer_gan.utils.checks import check_positive_int
+from keras_transfer_gan.utils.replicas import replica_slice
 
 
-def replica_slice(batch_size, make_global):
-    """Draw a global-batch tensor with `make_global(global_batch)` and keep this replica's rows.
-
-    Every replica draws the same global tensor (stateless RNG, same seed) and
-    keeps rows ``[id * b, (id + 1) * b)``, so the noise an example sees does
-    not depend on how many replicas share the batch.
-    """
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:  # cross-replica context: no slicing
-        return make_global(batch_size)
-    replicas = ctx.num_replicas_in_sync
-    if replicas == 1:
-        return make_global(batch_size)
-    rid = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
-    full = make_global(batch_size * replicas)
-    return full[rid * batch_size : (rid + 1) * batch_size]
-
-
-def prior_noise(n_or_z, latent_dim, seed):
-    """Noise for sampling: `n` standard normal vectors drawn from `seed`, or a given ``z`` checked."""
-    if isinstance(n_or_z, (int, np.integer)):
-        if n_or_z <= 0:
-            raise ValueError(f"generate: n must be positive, got {n_or_z}")
-        return tf.random.stateless_normal([int(n_or_z), latent_dim], seed=[int(seed), 7919])
-    z = tf.convert_to_tensor(n_or_z, tf.float32)
-    if z.shape.rank != 2 or z.shape[-1] != latent_dim:
-        raise ValueError(f"generate: z must be shaped (n, {latent_dim}), got {tuple(z.shape)}")
-    return z
-
-
-def class_labels(labels, n, num_classes):
-    """int32 labels for `n` samples: given ones checked, or None cycling 0, 1, ..., num_classes - 1."""
-    if labels is None:
-        return tf.constant(np.arange(n) % num_classes, tf.int32)
-    labels = np.asarray(labels).reshape(-1)
-    if labels.shape[0] != n:
-        raise ValueError(f"{labels.shape[0]} labels for {n} samples")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be integers, got {labels.dtype}")
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"labels must be in [0, {num_classes}), got {labels.min()}..{labels.max()}")
-    return tf.constant(labels, tf.int32)
-
-
-def unpack_batch(data):
-    """``(inputs, labels or None)`` from a batch given as ``x``, ``(x,)`` or ``(x, y)``."""
-    if isinstance(data, (tuple, list)):
-        return data[0], (data[1] if len(data) > 1 else None)
-    return data, None
-
-
-class GAN(keras.Model):
+class GAN(Architecture, keras.Model):
     """Base class for generator/discriminator models trained adversarially.
 
     Subclasses build two functional sub-models in `build_generator` and
@@ -68,9 +23,10 @@ class GAN(keras.Model):
     any `tf.distribute` strategy through `Trainer`), and samples with `generate`.
 
     Subclasses change the method through small hooks rather than rewriting
-    the step: `d_steps` (critic steps per generator step), `d_penalty` and
-    `g_penalty` (extra per-example loss terms with their logged values),
-    `generator_inputs` and `discriminator_outputs` (conditioning).
+    the step: `d_steps` (critic steps per generator step),
+    `d_auxiliary_loss` and `g_auxiliary_loss` (extra per-example loss terms
+    such as ACGAN's classification or a reconstruction, with their logged
+    values), `generator_inputs` and `discriminator_outputs` (conditioning).
 
     Noise is drawn with stateless RNG keyed by ``(seed, step, stream)`` where
     ``step`` is the generator optimizer's iteration count, so a run restored
@@ -89,6 +45,12 @@ class GAN(keras.Model):
 
     #: Optimizer defaults the trainers use for this family (models never build optimizers).
     optimizer_defaults = {"learning_rate": 2e-4, "beta_1": 0.5}
+    family = "gan"
+    generates = "images"
+    optimizer_slots = ("d_optimizer", "g_optimizer")
+    #: Whether G's hidden transposed convolutions are modulated (`ModulatedConv2DTranspose`; see DCGAN).
+    modulated_kernels = False
+    config_fields = ("latent_dim", "image_size", "channels", "ema_decay", "seed")
     SUPPORTED_SIZES = (16, 32, 64)
     #: Adversarial loss used when `compile` is given none.
     default_loss = "non_saturating"
@@ -102,8 +64,7 @@ class GAN(keras.Model):
             raise ValueError(f"{name}: image_size must be one of {self.SUPPORTED_SIZES}, got {image_size!r}")
         if channels not in (1, 3):
             raise ValueError(f"{name}: channels must be 1 or 3, got {channels!r}")
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim <= 0:
-            raise ValueError(f"{name}: latent_dim must be a positive integer, got {latent_dim!r}")
+        check_positive_int(latent_dim, "latent_dim", name)
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"{name}: ema_decay must be in (0, 1), got {ema_decay!r}")
         self.latent_dim = latent_dim
@@ -136,19 +97,12 @@ class GAN(keras.Model):
         """The generator used for sampling and export: the EMA copy when on."""
         return self.generator_ema if self.generator_ema is not None else self.generator
 
-    def call(self, z, training=False):
-        return self.sampler(z, training=training)
+    def call(self, inputs, training=False):
+        """The sampler on ``z``, or ``[z, condition]`` for a conditional generator (labels or images)."""
+        return self.sampler(inputs, training=training)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            latent_dim=self.latent_dim,
-            image_size=self.image_size,
-            channels=self.channels,
-            ema_decay=self.ema_decay,
-            seed=self.seed,
-        )
-        return config
+        return {**super().get_config(), **self.config_values()}
 
     # --------------------------------------------------------------- compile
     def compile(self, d_optimizer, g_optimizer, loss=None, augment=None, weight_penalty=None, regularizers=(),
@@ -250,13 +204,27 @@ class GAN(keras.Model):
         """``(adversarial_logits, auxiliary)``; auxiliary is None unless a subclass adds a head."""
         return self.discriminator(images, training=training), None
 
-    def d_penalty(self, real, fake, labels, real_aux, fake_aux):
-        """Extra per-example D loss and the values to log; none by default."""
+    def d_auxiliary_loss(self, real, fake, labels, real_aux, fake_aux):
+        """Extra per-example D loss (e.g. ACGAN's classification) and the values to log; none by default."""
+        if type(self).d_penalty is not GAN.d_penalty:  # a subclass of the previous release
+            warnings.warn("GAN.d_penalty is deprecated: override d_auxiliary_loss", DeprecationWarning, stacklevel=2)
+            return self.d_penalty(real, fake, labels, real_aux, fake_aux)
         return None, {}
 
-    def g_penalty(self, fake, real, labels, fake_aux):
-        """Extra per-example G loss and the values to log; none by default."""
+    def g_auxiliary_loss(self, fake, real, labels, fake_aux):
+        """Extra per-example G loss (e.g. ACGAN's classification, a reconstruction) and the values to log."""
+        if type(self).g_penalty is not GAN.g_penalty:  # a subclass of the previous release
+            warnings.warn("GAN.g_penalty is deprecated: override g_auxiliary_loss", DeprecationWarning, stacklevel=2)
+            return self.g_penalty(fake, real, labels, fake_aux)
         return None, {}
+
+    def d_penalty(self, real, fake, labels, real_aux, fake_aux):
+        """Deprecated: the name `d_auxiliary_loss` had in the previous release."""
+        return self.d_auxiliary_loss(real, fake, labels, real_aux, fake_aux)
+
+    def g_penalty(self, fake, real, labels, fake_aux):
+        """Deprecated: the name `g_auxiliary_loss` had in the previous release."""
+        return self.g_auxiliary_loss(fake, real, labels, fake_aux)
 
     # ------------------------------------------------------------- training
     def d_input(self, images, stream):
@@ -283,7 +251,7 @@ class GAN(keras.Model):
             real_logits, real_aux = self.discriminator_outputs(self.d_input(real, 8 + stream), labels, True)
             fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 16 + stream), labels, True)
             per_example = self.d_loss_fn(real_logits, fake_logits)
-            extra, logs = self.d_penalty(real, fake, labels, real_aux, fake_aux)
+            extra, logs = self.d_auxiliary_loss(real, fake, labels, real_aux, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.discriminator)
             scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
@@ -301,7 +269,7 @@ class GAN(keras.Model):
             fake = self.generator(self.generator_inputs(z, labels, real), training=True)
             fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 40), labels, True)
             per_example = self.adv_weight * self.g_loss_fn(fake_logits)
-            extra, logs = self.g_penalty(fake, real, labels, fake_aux)
+            extra, logs = self.g_auxiliary_loss(fake, real, labels, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator)
             scaled = self.g_optimizer.scale_loss(loss)
@@ -349,3 +317,57 @@ class GAN(keras.Model):
             batch_size: int. Generator batch size. Defaults to 256.
         """
         return self._run_sampler(self._noise(n_or_z, seed), batch_size)
+
+    # --------------------------------------------------------- architecture
+    def sample(self, n, conditions=None, seed=None, **options):
+        """`n` images in [-1, 1] (an unconditional GAN takes no conditions)."""
+        if conditions is not None:
+            raise ValueError(f"{type(self).__name__} takes no conditions")
+        return self.generate(n, seed=seed)
+
+    def feature_network(self):
+        """The discriminator's body: images to its flattened features (``d_flatten``)."""
+        d = self.discriminator
+        return keras.Model(d.inputs[0], d.get_layer("d_flatten").output, name="d_features")
+
+    def _condition_spec(self, batch_size):
+        """The serving input a conditional generator reads besides ``z`` (None: unconditional)."""
+        return None
+
+    def serving_signatures(self, batch_size=None, seq_len=None):
+        """``serving_default(z[, condition]) -> images`` and in-graph sampling to uint8.
+
+        ``generate_uint8(batch_size)`` / ``generate_uint8_seeded(batch_size, seed)``; a conditional
+        generator takes its condition (labels or images) instead of ``batch_size``, one image each.
+        """
+        b, latent, sampler = batch_size, self.latent_dim, self.sampler
+        z_spec = tensor_spec([b, latent], tf.float32, "z")
+        extra = self._condition_spec(b)
+
+        def images_of(z, condition=None):
+            return tf.cast(sampler([z, condition] if condition is not None else z, training=False), tf.float32)
+
+        def noise(n, seed=None):
+            shape = [n, latent]
+            return tf.random.normal(shape) if seed is None else tf.random.stateless_normal(shape, tf.stack([seed, 0]))
+
+        if extra is None:
+            count = tensor_spec([], tf.int32, "batch_size")
+            return {
+                "serving_default": Signature("serving_default", lambda z: {"images": images_of(z)}, [z_spec],
+                                             ("images",)),
+                "generate_uint8": Signature("generate_uint8", lambda batch_size: {
+                    "images": to_uint8(images_of(noise(batch_size)))}, [count], ("images",)),
+                "generate_uint8_seeded": Signature("generate_uint8_seeded", lambda batch_size, seed: {
+                    "images": to_uint8(images_of(noise(batch_size, seed)))},
+                    [count, tensor_spec([], tf.int32, "seed")], ("images",)),
+            }
+        return {
+            "serving_default": Signature("serving_default", lambda z, c: {"images": images_of(z, c)},
+                                         [z_spec, extra], ("images",)),
+            "generate_uint8": Signature("generate_uint8", lambda c: {
+                "images": to_uint8(images_of(noise(tf.shape(c)[0]), c))}, [extra], ("images",)),
+            "generate_uint8_seeded": Signature("generate_uint8_seeded", lambda c, seed: {
+                "images": to_uint8(images_of(noise(tf.shape(c)[0], seed), c))},
+                [extra, tensor_spec([], tf.int32, "seed")], ("images",)),
+        }

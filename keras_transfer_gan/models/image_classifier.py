@@ -4,9 +4,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.models.gan import unpack_batch
+from keras_transfer_gan.models.architecture import Signature, tensor_spec
+from keras_transfer_gan.models.inputs import unpack_batch
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
-from keras_transfer_gan.registry import register_model
+from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
 
 def build_classifier_backbone(image_size, channels, filters, blocks, name="backbone"):
@@ -46,7 +47,7 @@ class ImageClassifier(SingleOptimizerModel):
     sub-model named ``backbone`` (or any Keras model mapping images to a
     vector, e.g. a GAN's discriminator body), the head one named
     ``classifier_head``, so `freeze(model, pattern="backbone/*")` freezes the
-    body and `rebuild_heads` carries a change of class count.
+    body and `carry_weights` carries a change of class count.
 
     Args:
         num_classes: int >= 2. Defaults to 10.
@@ -68,14 +69,17 @@ class ImageClassifier(SingleOptimizerModel):
     """
 
     optimizer_defaults = {"learning_rate": 1e-3, "beta_1": 0.9}
+    family = "classifier"
+    consumes = "labelled_images"
+    transfer_heads = {"c_block1_conv1": "input_channels", "c_logits": "class_columns"}
+    config_fields = ("num_classes", "image_size", "channels", "filters", "blocks", "dropout", "label_smoothing",
+                     "seed")
 
     def __init__(self, num_classes=10, image_size=32, channels=1, filters=32, blocks=3, dropout=0.2,
                  backbone=None, label_smoothing=0.0, seed=0, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"ImageClassifier: num_classes must be an int >= 2, got {num_classes!r}")
-        if channels not in (1, 3):
-            raise ValueError(f"ImageClassifier: channels must be 1 or 3, got {channels!r}")
+        check_positive_int(num_classes, "num_classes", "ImageClassifier", minimum=2)
+        check_choice(channels, "channels", "ImageClassifier", (1, 3))
         if isinstance(backbone, dict):
             backbone = keras.saving.deserialize_keras_object(backbone)
         self.num_classes = num_classes
@@ -127,25 +131,16 @@ class ImageClassifier(SingleOptimizerModel):
                              f"got {images.shape}")
         return images
 
-    def train_step(self, data):
-        images, labels = unpack_batch(data)
+    def per_example_losses(self, images, labels):
+        """Cross-entropy (with `label_smoothing`) per image; accuracy tracked beside it."""
         if labels is None:
             raise ValueError("ImageClassifier.train_step: batches must be (images, labels)")
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-        with tf.GradientTape() as tape:
-            logits = tf.cast(self.logits(images, training=True), tf.float32)
-            targets = tf.one_hot(labels, self.num_classes)
-            per_example = keras.losses.categorical_crossentropy(
-                targets, logits, from_logits=True, label_smoothing=self.label_smoothing)
-            loss = tf.nn.compute_average_loss(per_example)
-            scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
-        weights = self.trainable_variables
-        if weights:
-            self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
+        logits = tf.cast(self.logits(images, training=True), tf.float32)
+        per_example = keras.losses.categorical_crossentropy(
+            tf.one_hot(labels, self.num_classes), logits, from_logits=True, label_smoothing=self.label_smoothing)
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels), tf.float32)
-        self.trackers["loss"].update_state(tf.reduce_mean(per_example))
-        self.trackers["accuracy"].update_state(tf.reduce_mean(correct))
-        return {m.name: m.result() for m in self.metrics}
+        return per_example, {"loss": per_example, "accuracy": correct}
 
     def test_step(self, data):
         images, labels = unpack_batch(data)
@@ -159,20 +154,21 @@ class ImageClassifier(SingleOptimizerModel):
 
     def get_config(self):
         backbone = self._backbone_arg
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes, "image_size": self.image_size, "channels": self.channels,
-            "filters": self.filters, "blocks": self.blocks, "dropout": self.dropout,
-            "backbone": None if backbone is None else keras.saving.serialize_keras_object(backbone),
-            "label_smoothing": self.label_smoothing, "seed": self.seed,
-        }
+        return {**super().get_config(),
+                "backbone": None if backbone is None else keras.saving.serialize_keras_object(backbone)}
 
+    # --------------------------------------------------------- architecture
+    def feature_network(self):
+        """The backbone: images to the pooled features metrics read."""
+        return self.backbone
 
-@register_model(
-    "classifier",
-    inputs="labelled_images",
-    description="Conv image classifier (backbone + head): metric extractor, pseudo-labeller, fine-tuning",
-    tiny=dict(image_size=16, filters=8, blocks=2),
-)
-def classifier(**kwargs):
-    return ImageClassifier(**kwargs)
+    def class_probabilities(self, images):
+        """Softmax probabilities, computed in batches (numpy)."""
+        images = np.asarray(images, np.float32)
+        return np.concatenate([self(images[i:i + 256]).numpy() for i in range(0, len(images), 256)])
+
+    def serving_signatures(self, batch_size=None, seq_len=None):
+        """``serving_default(images) -> probabilities``."""
+        return {"serving_default": Signature(
+            "serving_default", lambda images: {"probabilities": self(images, training=False)},
+            [tensor_spec([batch_size, *self.image_shape], tf.float32, "images")], ("probabilities",))}

@@ -4,10 +4,9 @@ import keras
 import tensorflow as tf
 
 from keras_transfer_gan.data.vocabulary import Vocabulary
-from keras_transfer_gan.models.ema import make_ema_copy, update_ema
-from keras_transfer_gan.models.gan import unpack_batch
+from keras_transfer_gan.models.architecture import Signature, tensor_spec
+from keras_transfer_gan.models.ema import make_ema_copy
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
-from keras_transfer_gan.registry import register_model
 
 LAYER_NAMES = ("embedding", "lstm_1", "lstm_2", "logits")
 
@@ -59,6 +58,13 @@ class LSTMTextGenerator(SingleOptimizerModel):
     """
 
     optimizer_defaults = {"learning_rate": 2e-3, "beta_1": 0.9}
+    family = "text"
+    consumes = "text"
+    conditions = "prompt"
+    generates = "text"
+    default_signature = "next_token_logits"
+    transfer_heads = {"embedding": "vocabulary_rows", "logits": "vocabulary_columns"}
+    config_fields = ("embedding_dim", "units", "ema_decay", "seed")
 
     def __init__(self, vocabulary, embedding_dim=64, units=256, ema_decay=None, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -80,35 +86,26 @@ class LSTMTextGenerator(SingleOptimizerModel):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "accuracy")}
         self.built = True
 
-    @property
-    def sampler(self):
-        return self.network_ema if self.network_ema is not None else self.network
-
     def call(self, ids, training=False):
         """Logits ``[B, T, vocab]`` for ids ``[B, T]``."""
         return self.sampler(ids, training=training)
 
-    def train_step(self, data):
-        x, y = unpack_batch(data)
+    def per_example_losses(self, x, y):
+        """Mean next-character cross-entropy per window; accuracy tracked beside it."""
         if y is None:
             raise ValueError("LSTMTextGenerator trains on (x, y) windows: see text_dataset")
         y = tf.cast(y, tf.int32)
-        with tf.GradientTape() as tape:
-            logits = tf.cast(self.network(x, training=True), tf.float32)
-            per_token = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
-            per_example = tf.reduce_mean(per_token, axis=-1)
-            loss = tf.nn.compute_average_loss(per_example)
-            scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
-        weights = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
-        if self.network_ema is not None:
-            update_ema(self.network_ema, self.network, self.ema_decay)
+        logits = tf.cast(self.network(x, training=True), tf.float32)
+        per_token = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        per_example = tf.reduce_mean(per_token, axis=-1)
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), y), tf.float32)
-        self.trackers["loss"].update_state(tf.reduce_mean(per_example))
-        self.trackers["accuracy"].update_state(tf.reduce_mean(correct))
-        logs = {m.name: m.result() for m in self.metrics}
-        logs["perplexity"] = tf.exp(logs["loss"])
-        return logs
+        return per_example, {"loss": per_example, "accuracy": correct}
+
+    def ema_pair(self):
+        return self.network_ema, self.network
+
+    def extra_logs(self, logs):
+        return {"perplexity": tf.exp(logs["loss"])}
 
     def step_network(self):
         """The one-character step model (built on first use, on the sampling weights)."""
@@ -189,24 +186,37 @@ class LSTMTextGenerator(SingleOptimizerModel):
         return text.numpy().decode("utf-8")
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            vocabulary=self.vocabulary.get_config(),
-            embedding_dim=self.embedding_dim,
-            units=self.units,
-            ema_decay=self.ema_decay,
-            seed=self.seed,
-        )
-        return config
+        return {**super().get_config(), "vocabulary": self.vocabulary.get_config()}
+
+    # --------------------------------------------------------- architecture
+    def sample(self, n, conditions=None, seed=None, temperature=1.0, **options):
+        """`n` characters continuing the prompt `conditions` (default ``"The "``), as a string."""
+        return self.generate(conditions or "The ", length=n, temperature=temperature, seed=seed)
+
+    def serving_signatures(self, batch_size=None, seq_len=None):
+        """``next_token_logits(ids) -> logits`` and, with an open length, ``generate(prompt, length,
+        temperature, seed) -> text`` in the graph. A fixed `seq_len` (TFLite) uses unrolled LSTMs."""
+        network = self.sampler if seq_len is None else unrolled_text_network(self, seq_len)
+        sigs = {"next_token_logits": Signature(
+            "next_token_logits", lambda ids: {"logits": tf.cast(network(ids, training=False)[:, -1, :], tf.float32)},
+            [tensor_spec([batch_size, seq_len], tf.int32, "ids")], ("logits",))}
+        if seq_len is None:
+            sigs["generate"] = Signature(
+                "generate", self.generation_function(),
+                [tensor_spec([], tf.string, "prompt"), tensor_spec([], tf.int32, "length"),
+                 tensor_spec([], tf.float32, "temperature"), tensor_spec([], tf.int32, "seed")], ("text",))
+        return sigs
 
 
-@register_model(
-    "char_lstm",
-    inputs="text",
-    description="Character LSTM text generator (Embedding -> LSTM x2 -> Dense)",
-    tiny=dict(embedding_dim=8, units=16),
-)
-def char_lstm(vocabulary=None, **kwargs):
-    if vocabulary is None:
-        raise ValueError("char_lstm needs a vocabulary (Vocabulary.from_text(load_text(...)))")
-    return LSTMTextGenerator(vocabulary, **kwargs)
+def unrolled_text_network(model, seq_len):
+    """A copy of the text network with a fixed length and unrolled LSTMs (TFLite built-in ops only)."""
+    source = model.sampler
+    ids = keras.Input((seq_len,), batch_size=None, dtype="int32", name="ids")
+    x = keras.layers.Embedding(model.vocabulary.size, model.embedding_dim, name="embedding")(ids)
+    x = keras.layers.LSTM(model.units, return_sequences=True, unroll=True, name="lstm_1")(x)
+    x = keras.layers.LSTM(model.units, return_sequences=True, unroll=True, name="lstm_2")(x)
+    logits = keras.layers.Dense(model.vocabulary.size, name="logits", dtype="float32")(x)
+    network = keras.Model(ids, logits, name="network_unrolled")
+    for name in LAYER_NAMES:
+        network.get_layer(name).set_weights(source.get_layer(name).get_weights())
+    return network

@@ -1,13 +1,26 @@
-"""`SingleOptimizerModel`: base of the zoo's models trained by one optimizer (VAE, text)."""
+"""`SingleOptimizerModel`: base of the zoo's models trained by one optimizer (VAE, text, classifier)."""
 
 import keras
+import tensorflow as tf
+
+from keras_transfer_gan.models.architecture import Architecture
+from keras_transfer_gan.models.ema import update_ema
+from keras_transfer_gan.models.inputs import unpack_batch
 
 
-class SingleOptimizerModel(keras.Model):
-    """A model with its own `train_step`, one optimizer and loss trackers in `self.trackers`.
+class SingleOptimizerModel(Architecture, keras.Model):
+    """A model with one optimizer, loss trackers in `self.trackers` and one training step for all.
 
     `compile` builds the optimizer at once (inside `strategy.scope()` when
     distributed), and the compile config round-trips through `.keras` files.
+
+    `train_step` is the skeleton every single-optimizer model shares: the
+    subclass's `per_example_losses` (under the tape) gives per-example total
+    losses and the values to track; the mean over the *global* batch
+    (`tf.nn.compute_average_loss`) is scaled for mixed precision and applied
+    to the trainable weights (a fully frozen model takes no step); the EMA
+    copy named by `ema_pair` follows; the trackers are updated from the
+    returned values.
     """
 
     def compile(self, optimizer="adam", **kwargs):
@@ -27,3 +40,44 @@ class SingleOptimizerModel(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    def get_config(self):
+        return {**super().get_config(), **self.config_values()}
+
+    # ------------------------------------------------------------- training
+    def per_example_losses(self, inputs, labels):
+        """``(per_example_total, {tracker_name: per-example or scalar value})`` for one batch (training mode)."""
+        raise NotImplementedError
+
+    def ema_pair(self):
+        """``(average, network)``: the EMA copy (or None) and the network it follows; ``(None, None)`` when
+        the model has no network that samples."""
+        return None, None
+
+    @property
+    def sampler(self):
+        """The network used for sampling and export: the EMA copy when on."""
+        average, network = self.ema_pair()
+        return average if average is not None else network
+
+    def extra_logs(self, logs):
+        """Values derived from the tracked ones, added to the step's logs (e.g. perplexity)."""
+        return {}
+
+    def train_step(self, data):
+        inputs, labels = unpack_batch(data)
+        with tf.GradientTape() as tape:
+            per_example, tracked = self.per_example_losses(inputs, labels)
+            loss = tf.nn.compute_average_loss(per_example)
+            scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
+        weights = self.trainable_variables
+        if weights:  # a fully frozen model takes no step
+            self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
+        average, network = self.ema_pair()
+        if average is not None:
+            update_ema(average, network, self.ema_decay)
+        for name, value in tracked.items():
+            self.trackers[name].update_state(tf.reduce_mean(value))
+        logs = {m.name: m.result() for m in self.metrics}
+        logs.update(self.extra_logs(logs))
+        return logs

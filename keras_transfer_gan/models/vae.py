@@ -7,11 +7,12 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.losses import kl_divergence
+from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.dcgan import build_dcgan_decoder
-from keras_transfer_gan.models.ema import make_ema_copy, update_ema
-from keras_transfer_gan.models.gan import class_labels, prior_noise, replica_slice, unpack_batch
+from keras_transfer_gan.models.ema import make_ema_copy
+from keras_transfer_gan.models.inputs import class_labels, prior_noise
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
-from keras_transfer_gan.registry import register_model
+from keras_transfer_gan.utils.replicas import replica_slice
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
@@ -45,6 +46,12 @@ class VAE(SingleOptimizerModel):
     """
 
     optimizer_defaults = {"learning_rate": 1e-3, "beta_1": 0.9}
+    family = "vae"
+    generates = "images"
+    default_signature = "decode"
+    transfer_heads = {"e_block1_conv": "input_channels", "g_out_deconv": "output_channels",
+                      "e_label_map": "class_rows", "g_label_embedding": "class_rows"}
+    config_fields = ("latent_dim", "image_size", "channels", "filters", "num_classes", "beta", "ema_decay", "seed")
 
     def __init__(
         self,
@@ -92,6 +99,14 @@ class VAE(SingleOptimizerModel):
     @property
     def conditional(self):
         return self.num_classes > 0
+
+    @property
+    def consumes(self):
+        return "labelled_images" if self.conditional else "images"
+
+    @property
+    def conditions(self):
+        return "labels" if self.conditional else None
 
     def _build_encoder(self):
         size = self.image_size
@@ -143,32 +158,21 @@ class VAE(SingleOptimizerModel):
         rec = tf.reduce_sum(tf.reshape(squared, [tf.shape(images)[0], -1]), axis=-1)
         return rec, kl_divergence(mean, log_var)
 
-    def train_step(self, data):
-        images, labels = unpack_batch(data)
+    def per_example_losses(self, images, labels):
+        """Reconstruction + beta * KL per example, with noise keyed by (seed, step) and sliced per replica."""
         images = tf.cast(images, tf.float32)  # layers cast to their compute dtype; the loss stays float32
         seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(self.optimizer.iterations, tf.int64)])
         eps = replica_slice(
             tf.shape(images)[0], lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed)
         )
-        with tf.GradientTape() as tape:
-            rec, kl = self.losses_per_example(images, labels, eps, training=True)
-            total = rec + self.beta * kl
-            loss = tf.nn.compute_average_loss(total)
-            scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
-        weights = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
-        if self.decoder_ema is not None:
-            update_ema(self.decoder_ema, self.decoder, self.ema_decay)
-        for name, value in (("loss", total), ("reconstruction_loss", rec), ("kl_loss", kl)):
-            self.trackers[name].update_state(tf.reduce_mean(value))
-        return {m.name: m.result() for m in self.metrics}
+        rec, kl = self.losses_per_example(images, labels, eps, training=True)
+        total = rec + self.beta * kl
+        return total, {"loss": total, "reconstruction_loss": rec, "kl_loss": kl}
+
+    def ema_pair(self):
+        return self.decoder_ema, self.decoder
 
     # ------------------------------------------------------------ inference
-    @property
-    def sampler(self):
-        """The decoder used for sampling and export: the EMA copy when on."""
-        return self.decoder_ema if self.decoder_ema is not None else self.decoder
-
     def call(self, inputs, training=False):
         """Decode: ``z`` (or ``[z, labels]`` for a CVAE) to images."""
         return self.sampler(inputs, training=training)
@@ -214,30 +218,32 @@ class VAE(SingleOptimizerModel):
         """Decode prior samples: `n` (drawn from `seed`) or given ``z``."""
         return self.decode(prior_noise(n_or_z, self.latent_dim, self.seed if seed is None else seed), labels)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            latent_dim=self.latent_dim,
-            image_size=self.image_size,
-            channels=self.channels,
-            filters=self.filters,
-            num_classes=self.num_classes,
-            beta=self.beta,
-            ema_decay=self.ema_decay,
-            seed=self.seed,
-        )
-        return config
+    # --------------------------------------------------------- architecture
+    def sample(self, n, conditions=None, seed=None, **options):
+        """`n` decoded prior samples; a CVAE's of the classes in `conditions` (or cycling through them)."""
+        return self.generate(n, labels=conditions, seed=seed)
 
+    def serving_signatures(self, batch_size=None, seq_len=None):
+        """``encode(images[, labels]) -> mean, log_var``, ``decode(z[, labels]) -> images`` (also
+        ``serving_default``) and ``reconstruct(images[, labels]) -> images``."""
+        b, encoder, decoder = batch_size, self.encoder, self.sampler
+        image_spec = tensor_spec([b, *self.image_shape], tf.float32, "images")
+        z_spec = tensor_spec([b, self.latent_dim], tf.float32, "z")
+        label_spec = [tensor_spec([b], tf.int32, "labels")] if self.conditional else []
 
-_TINY = dict(latent_dim=8, image_size=16, filters=8)
+        def encode(images, labels=None):
+            mean, log_var = encoder(images if labels is None else [images, labels], training=False)
+            return {"mean": tf.cast(mean, tf.float32), "log_var": tf.cast(log_var, tf.float32)}
 
+        def decode(z, labels=None):
+            return {"images": tf.cast(decoder(z if labels is None else [z, labels], training=False), tf.float32)}
 
-@register_model("vae", description="Convolutional VAE (reconstruction + beta * KL)", tiny=_TINY)
-def vae(**kwargs):
-    return VAE(**kwargs)
+        def reconstruct(images, labels=None):
+            return decode(encode(images, labels)["mean"], labels)
 
-
-@register_model("cvae", description="Conditional VAE: label map into the encoder, embedding into the decoder",
-                tiny=_TINY, inputs="labelled_images")
-def cvae(**kwargs):
-    return VAE(**{"num_classes": 10, **kwargs})
+        return {
+            "encode": Signature("encode", encode, [image_spec, *label_spec], ("mean", "log_var")),
+            "decode": Signature("decode", decode, [z_spec, *label_spec], ("images",)),
+            "serving_default": Signature("serving_default", decode, [z_spec, *label_spec], ("images",)),
+            "reconstruct": Signature("reconstruct", reconstruct, [image_spec, *label_spec], ("images",)),
+        }

@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from keras_transfer_gan.losses import gradient_penalty
 from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_discriminator
-from keras_transfer_gan.models.gan import replica_slice
-from keras_transfer_gan.registry import register_model
+from keras_transfer_gan.utils.checks import check_positive_int
+from keras_transfer_gan.utils.replicas import replica_slice
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
@@ -36,6 +36,7 @@ class WGANGP(DCGAN):
     optimizer_defaults = {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9}
     default_loss = "wasserstein"
     extra_metrics = ("gp",)
+    config_fields = ("n_critic", "gp_weight")
 
     def __init__(
         self,
@@ -50,8 +51,7 @@ class WGANGP(DCGAN):
         sync_batchnorm=False,
         **kwargs,
     ):
-        if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
-            raise ValueError(f"WGANGP: n_critic must be a positive integer, got {n_critic!r}")
+        check_positive_int(n_critic, "n_critic", "WGANGP")
         if gp_weight < 0 or not math.isfinite(gp_weight):
             raise ValueError(f"WGANGP: gp_weight must be >= 0, got {gp_weight!r}")
         self.n_critic = n_critic
@@ -71,25 +71,10 @@ class WGANGP(DCGAN):
             norm="none" if self.spectral_norm else "layer", name="critic",
         )
 
-    def d_penalty(self, real, fake, labels, real_aux, fake_aux):
-        # Keyed by the critic's own step count: a fresh draw for each critic step.
+    def d_auxiliary_loss(self, real, fake, labels, real_aux, fake_aux):
+        """The gradient penalty per example; interpolation weights keyed by the critic's step count."""
         seed = tf.stack([tf.constant(self.seed + 1, tf.int64), tf.cast(self.d_optimizer.iterations, tf.int64)])
         alpha = replica_slice(tf.shape(real)[0], lambda n: tf.random.stateless_uniform([n], seed=seed))
         critic = lambda x: self.discriminator(x, training=True)  # noqa: E731
         gp = gradient_penalty(critic, real, fake, alpha)
         return self.gp_weight * gp, {"gp": tf.reduce_mean(gp)}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(n_critic=self.n_critic, gp_weight=self.gp_weight)
-        return config
-
-
-@register_model(
-    "wgan_gp",
-    description="WGAN-GP: Wasserstein critic with gradient penalty, n_critic steps per G step",
-    tiny=dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8, n_critic=2),
-    distributed=dict(sync_batchnorm=True),
-)
-def wgan_gp(**kwargs):
-    return WGANGP(**kwargs)

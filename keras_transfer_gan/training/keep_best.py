@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_transfer_gan.metrics.evaluation import generate_images, get_extractor
 from keras_transfer_gan.metrics.kid import kid
+from keras_transfer_gan.utils.checks import check_positive_int
 
 
 class KeepBest(keras.callbacks.Callback):
@@ -39,8 +40,7 @@ class KeepBest(keras.callbacks.Callback):
         held_out = np.asarray(held_out, np.float32)
         if held_out.ndim != 4 or len(held_out) < 4:
             raise ValueError(f"KeepBest: held_out must be at least 4 images (n, h, w, c), got {held_out.shape}")
-        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience <= 0):
-            raise ValueError(f"KeepBest: patience must be a positive integer or None, got {patience!r}")
+        check_positive_int(patience, "patience", "KeepBest", allow_none=True)
         self.extractor = get_extractor(extractor)
         self.held_out_features = self.extractor.features(held_out)
         self.n_samples = int(n_samples)

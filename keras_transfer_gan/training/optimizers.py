@@ -23,7 +23,7 @@ def compile_for_training(model, strategy=None, optimizer="adam", **overrides):
     the optimizers' variables must live for distributed training.
 
     Args:
-        model: a zoo model (e.g. a `GAN`).
+        model: a zoo model (an `Architecture`: its `optimizer_slots` say which optimizers it takes).
         strategy: a `tf.distribute.Strategy` or None.
         optimizer: str. Optimizer name for every sub-model. Defaults to ``"adam"``.
         **overrides: `learning_rate`, `beta_1`, ... over the model's defaults;
@@ -34,15 +34,9 @@ def compile_for_training(model, strategy=None, optimizer="adam", **overrides):
     opt_config = dict(getattr(model, "optimizer_defaults", {}))
     opt_config.update({k: v for k, v in overrides.items() if k in opt_keys and v is not None})
     compile_kwargs = {k: v for k, v in overrides.items() if k not in opt_keys}
-    with strategy.scope():
-        if hasattr(model, "discriminator"):
-            model.compile(
-                d_optimizer=build_optimizer(optimizer, **opt_config),
-                g_optimizer=build_optimizer(optimizer, **opt_config),
-                **compile_kwargs,
-            )
-        else:
-            model.compile(optimizer=build_optimizer(optimizer, **opt_config), **compile_kwargs)
+    with strategy.scope():  # one optimizer per slot the architecture declares (a GAN: d_optimizer, g_optimizer)
+        optimizers = {slot: build_optimizer(optimizer, **opt_config) for slot in model.optimizer_slots}
+        model.compile(**optimizers, **compile_kwargs)
     return model
 
 

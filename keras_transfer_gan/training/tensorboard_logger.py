@@ -36,7 +36,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
         with self._writer.as_default(step=epoch + 1):
             for name, value in (logs or {}).items():
                 tf.summary.scalar(name, float(np.mean(value)))
-            if self.n_images and hasattr(self.model, "latent_dim"):
+            if self.n_images and self.model.generates == "images":
                 grid = make_grid(sample_images(self.model, self.n_images, self.seed, self.conditions))
                 tf.summary.image("samples", grid[None])
         self._writer.flush()

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from keras_transfer_gan.training.optimizers import model_optimizers
+from keras_transfer_gan.utils.checks import check_positive_int
 
 
 class NonFiniteLossError(ValueError):
@@ -211,8 +212,7 @@ class Trainer:
         Returns:
             dict: metric name -> list of per-epoch values, plus ``"step"``.
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-            raise ValueError(f"Trainer.fit: epochs must be a positive integer, got {epochs!r}")
+        check_positive_int(epochs, "epochs", "Trainer.fit")
         steps_per_epoch = steps_per_epoch or _finite_steps(dataset)
         if not steps_per_epoch or steps_per_epoch <= 0:
             raise ValueError("Trainer.fit: the dataset is empty, infinite or of unknown length; pass steps_per_epoch")

@@ -16,24 +16,27 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.metrics.feature_extractor import match_input
-from keras_transfer_gan.models.conditional_gan import ConditionalGAN
-from keras_transfer_gan.models.feature_backbone_generator import FeatureBackboneGenerator
-from keras_transfer_gan.models.gan import GAN
-from keras_transfer_gan.models.image_classifier import ImageClassifier
+from keras_transfer_gan.models.architecture import Architecture
+from keras_transfer_gan.registry import build_model
 from keras_transfer_gan.training import Trainer, compile_for_training
-from keras_transfer_gan.transfer.ada import ADA
-from keras_transfer_gan.transfer.cdc import CDC
-from keras_transfer_gan.transfer.diff_augment import DiffAugment
-from keras_transfer_gan.transfer.ewc import EWC
-from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
-from keras_transfer_gan.transfer.freezing import freeze, freeze_discriminator_blocks, unfreeze
-from keras_transfer_gan.transfer.heads import rebuild_heads, rebuilt_target
-from keras_transfer_gan.transfer.l2_sp import L2SP
+from keras_transfer_gan.transfer.adaptation import (
+    FreezeSummary,
+    carry_weights,
+    derive_model,
+    fold_modulation,
+    freeze,
+    freeze_discriminator_blocks,
+    named_weights,
+    scale_shift_target,
+    transfer_weights,
+    unfreeze,
+)
+from keras_transfer_gan.transfer.augmentation import ADA, DiffAugment
 from keras_transfer_gan.transfer.loading import load_pretrained
 from keras_transfer_gan.transfer.recipe_result import RecipeResult
-from keras_transfer_gan.transfer.scale_shift import fold_modulation, scale_shift_target
-from keras_transfer_gan.transfer.weights import named_weights, transfer_weights
+from keras_transfer_gan.transfer.regularizers import CDC, EWC, L2SP
+from keras_transfer_gan.utils.checks import check_positive_int
+from keras_transfer_gan.utils.images import match_input
 
 RECIPES = ("trgan", "tgan", "ctgan", "classifier", "augment")
 AUGMENTS = ("none", "diffaugment", "ada")
@@ -66,10 +69,13 @@ def _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, call
     return trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch)
 
 
-def _check_positive(**values):
+def _check_positive(who, **values):
     for name, value in values.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_int(value, name, who, allow_none=True)
+
+
+def _family(model):
+    return model.family if isinstance(model, Architecture) else None
 
 
 SCALE_SHIFT = ("none", "bn", "adafm")
@@ -102,7 +108,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         report_to: callable receiving the report and freeze summary text before training.
         **overrides: constructor arguments that change (``channels=3``, ``num_classes=5``, ...).
     """
-    _check_positive(epochs=epochs, steps_per_epoch=steps_per_epoch)
+    _check_positive("trgan", epochs=epochs, steps_per_epoch=steps_per_epoch)
     scale_shift = scale_shift or "none"
     if scale_shift not in SCALE_SHIFT:
         raise ValueError(f"scale_shift must be one of {', '.join(SCALE_SHIFT)}, got {scale_shift!r}")
@@ -110,7 +116,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
             raise ValueError(f"{name} must be a weight >= 0, got {value!r}")
     source = _source_model(source)
-    if not isinstance(source, GAN):
+    if _family(source) != "gan":
         raise ValueError(f"trgan: the source must be a GAN, got {type(source).__name__}")
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
@@ -119,7 +125,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
             model, report, summary = scale_shift_target(source, kernels=scale_shift == "adafm", **overrides)
             changed += summary.changed
         else:
-            model, report = rebuilt_target(source, **overrides)
+            model, report = derive_model(source, **overrides)
         if freeze_d:  # layers adapted to new channels stay trainable: frozen, they would leave D colour-blind
             changed += freeze_discriminator_blocks(model, freeze_d, keep_trainable=report).changed
         penalty, regularizers = None, []
@@ -147,15 +153,13 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
 def feature_extractor(source):
     """A frozen copy of the source's feature network, named ``backbone``.
 
-    A classifier gives its backbone (pooled features); a GAN gives its
-    discriminator body up to ``d_flatten``; any other Keras model is used whole.
+    An architecture gives its declared `feature_network` (a classifier its
+    backbone's pooled features, a GAN its discriminator body up to
+    ``d_flatten``); any other Keras model is used whole.
     """
     source = _source_model(source)
-    if isinstance(source, ImageClassifier):
-        body = source.backbone
-    elif isinstance(source, GAN):
-        d = source.discriminator
-        body = keras.Model(d.inputs[0], d.get_layer("d_flatten").output)
+    if isinstance(source, Architecture):
+        body = source.feature_network()
     elif isinstance(source, keras.Model):
         body = source
     else:
@@ -177,7 +181,7 @@ def tgan(source, dataset, epochs=1, steps_per_epoch=None, adv_weight=0.5, latent
     discriminator train. `dataset` gives target images, which are both the
     conditioning input and the real examples.
     """
-    _check_positive(epochs=epochs, steps_per_epoch=steps_per_epoch)
+    _check_positive("tgan", epochs=epochs, steps_per_epoch=steps_per_epoch)
     strategy = strategy or tf.distribute.get_strategy()
     spec = dataset.element_spec
     spec = spec[0] if isinstance(spec, tuple) else spec
@@ -187,9 +191,9 @@ def tgan(source, dataset, epochs=1, steps_per_epoch=None, adv_weight=0.5, latent
         if tuple(backbone.input.shape[1:3]) != (image_size, image_size):
             raise ValueError(f"tgan: the source reads {tuple(backbone.input.shape[1:3])} images, "
                              f"the target data is {image_size}x{image_size}")
-        model = FeatureBackboneGenerator(backbone=backbone, backbone_weights=None, frozen_blocks=None,
-                                         adv_weight=adv_weight, latent_dim=latent_dim, image_size=image_size,
-                                         channels=channels, g_filters=g_filters, d_filters=d_filters, **overrides)
+        model = build_model("feature_generator", backbone=backbone, backbone_weights=None, frozen_blocks=None,
+                            adv_weight=adv_weight, latent_dim=latent_dim, image_size=image_size,
+                            channels=channels, g_filters=g_filters, d_filters=d_filters, **overrides)
         # The backbone holds the source's weights already: the report lists them copied, the rest new.
         report = transfer_weights({f"generator/{w.path}": w.numpy() for w in model.backbone.weights}, model)
         compile_for_training(model, strategy, learning_rate=learning_rate)
@@ -206,15 +210,12 @@ def _to_classifier_input(images, classifier):
 
 
 def pseudo_label(classifier, images, min_confidence=0.0):
-    """``(labels, confidence, keep)``: the classifier's argmax classes for images of any size/channels."""
+    """``(labels, confidence, keep)``: the classifier's argmax classes and top probabilities for images of any
+    size/channels (an `ImageClassifier` or an ACGAN: anything declaring `class_probabilities`)."""
     classifier = _source_model(classifier)
-    if not isinstance(classifier, (ImageClassifier, ConditionalGAN)):
+    if _family(classifier) is None:
         raise ValueError(f"pseudo_label: needs an ImageClassifier or an ACGAN, got {type(classifier).__name__}")
-    if isinstance(classifier, ConditionalGAN):
-        probabilities = tf.nn.softmax(classifier.classify(_to_classifier_input(images, classifier))).numpy()
-    else:
-        x = _to_classifier_input(images, classifier)
-        probabilities = np.concatenate([classifier(x[i:i + 256]).numpy() for i in range(0, len(x), 256)])
+    probabilities = np.asarray(classifier.class_probabilities(_to_classifier_input(images, classifier)))
     labels = probabilities.argmax(-1).astype(np.int32)
     confidence = probabilities.max(-1)
     return labels, confidence, confidence >= min_confidence
@@ -234,9 +235,7 @@ def ctgan(classifier, images, epochs=1, batch_size=32, min_confidence=0.0, gener
         model: registry name of the fresh conditional GAN. Defaults to ``"acgan"``.
         model_args: dict of its constructor arguments.
     """
-    from keras_transfer_gan.registry import create_model
-
-    _check_positive(epochs=epochs, batch_size=batch_size)
+    _check_positive("ctgan", epochs=epochs, batch_size=batch_size)
     images = np.asarray(images, np.float32)
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise ValueError(f"ctgan: images must be shaped (n, size, size, 1 or 3), got {images.shape}")
@@ -252,11 +251,11 @@ def ctgan(classifier, images, epochs=1, batch_size=32, min_confidence=0.0, gener
     with strategy.scope():
         if generator_source is not None:
             source = _source_model(generator_source)
-            if not isinstance(source, ConditionalGAN):
+            if _family(source) != "gan" or source.conditions != "labels":
                 raise ValueError(f"ctgan: generator_source must be a conditional GAN, got {type(source).__name__}")
-            gan, report = rebuilt_target(source, **target_args)
+            gan, report = derive_model(source, **target_args)
         else:
-            gan, report = create_model(model, seed=seed, **{**target_args, **(model_args or {})}), None
+            gan, report = build_model(model, seed=seed, **{**target_args, **(model_args or {})}), None
         compile_for_training(gan, strategy, learning_rate=learning_rate)
     order = np.random.default_rng(seed).permutation(len(images))
     dataset = tf.data.Dataset.from_tensor_slices((images[order], labels[order])).batch(batch_size, drop_remainder=True)
@@ -284,17 +283,17 @@ def finetune_classifier(source, dataset, num_classes, head_epochs=1, finetune_ep
         validation_data: batched ``(images, labels)``; accuracies go to ``extra``.
         **overrides: other `ImageClassifier` arguments (``channels=3``, ``dropout``, ...).
     """
-    _check_positive(head_epochs=head_epochs, num_classes=num_classes)
+    _check_positive("finetune_classifier", head_epochs=head_epochs, num_classes=num_classes)
     if finetune_epochs < 0:
         raise ValueError(f"finetune_epochs must be >= 0, got {finetune_epochs!r}")
     source = _source_model(source)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        if isinstance(source, ImageClassifier):
+        if _family(source) == "classifier":
             config = {**source.get_config(), "num_classes": num_classes, **overrides}
-            model = ImageClassifier.from_config(config)
-            report = rebuild_heads(source, model, dont_load=("classifier_head",))
-        elif isinstance(source, GAN):
+            model = type(source).from_config(config)
+            report = carry_weights(source, model, dont_load=("classifier_head",))
+        elif _family(source) == "gan":
             backbone = feature_extractor(source)
             backbone.trainable = True
             arrays = {f"backbone/{w.path}": w.numpy() for w in backbone.weights}
@@ -302,7 +301,7 @@ def finetune_classifier(source, dataset, num_classes, head_epochs=1, finetune_ep
             if (args["image_size"], args["channels"]) != (source.image_size, source.channels):
                 raise ValueError(f"finetune_classifier: the source discriminator reads {source.image_size}x"
                                  f"{source.image_size}x{source.channels} images")
-            model = ImageClassifier(num_classes=num_classes, backbone=backbone, **args)
+            model = build_model("classifier", num_classes=num_classes, backbone=backbone, **args)
             report = transfer_weights(arrays, model)
         else:
             raise ValueError(f"finetune_classifier: the source must be an ImageClassifier or a GAN, "
@@ -334,15 +333,14 @@ def augment_with_generator(images, labels, generator, per_class, seed=0):
     (ACGAN, projection cGAN or CVAE), producing images shaped like `images`.
     """
     images, labels = np.asarray(images, np.float32), np.asarray(labels, np.int32)
-    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 0:
-        raise ValueError(f"per_class must be a non-negative integer, got {per_class!r}")
-    num_classes = getattr(generator, "num_classes", 0)
-    if not num_classes:
+    check_positive_int(per_class, "per_class", "augment_with_generator", minimum=0)
+    if not isinstance(generator, Architecture) or generator.conditions != "labels":
         raise ValueError(f"augment_with_generator: {type(generator).__name__} is not a conditional generator")
+    num_classes = generator.num_classes
     if labels.size and labels.max() >= num_classes:
         raise ValueError(f"augment_with_generator: label {labels.max()} is out of range for {num_classes} classes")
     fake_labels = np.repeat(np.arange(num_classes, dtype=np.int32), per_class)
-    fake = np.asarray(generator.generate(len(fake_labels), labels=fake_labels, seed=seed)) if per_class else \
+    fake = np.asarray(generator.sample(len(fake_labels), conditions=fake_labels, seed=seed)) if per_class else \
         np.zeros((0, *images.shape[1:]), np.float32)
     if fake.shape[1:] != images.shape[1:]:
         raise ValueError(f"augment_with_generator: generated images are {fake.shape[1:]}, the set is {images.shape[1:]}")
@@ -359,14 +357,12 @@ def augmented_classifier(generator, images, labels, per_class, epochs=1, batch_s
     Returns a `RecipeResult` whose ``extra`` holds the training-set sizes and,
     with `validation_data`, the accuracy reached.
     """
-    from keras_transfer_gan.registry import create_model
-
-    _check_positive(epochs=epochs, batch_size=batch_size)
+    _check_positive("augmented_classifier", epochs=epochs, batch_size=batch_size)
     generator = _source_model(generator)
     x, y = augment_with_generator(images, labels, generator, per_class, seed=seed)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
-        model = create_model("classifier", num_classes=generator.num_classes, image_size=x.shape[1],
+        model = build_model("classifier", num_classes=generator.num_classes, image_size=x.shape[1],
                              channels=x.shape[-1], seed=seed, **(classifier_args or {}))
         compile_for_training(model, strategy)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=len(x) >= batch_size)

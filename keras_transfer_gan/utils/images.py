@@ -1,9 +1,24 @@
-"""Image grids: [-1, 1] float batches to uint8 tiles and PNG files."""
+"""Images: [-1, 1] float batches to uint8 tiles and PNG files; matching a model's input size and channels."""
 
 import math
 import os
 
 import numpy as np
+import tensorflow as tf
+
+from keras_transfer_gan.utils.atomic import atomic_path
+
+
+def match_input(images, image_size, channels):
+    """Images resized to `image_size` (if given) and converted to `channels`: gray repeated, colour averaged."""
+    x = tf.convert_to_tensor(np.asarray(images, np.float32))
+    if image_size and tuple(x.shape[1:3]) != (image_size, image_size):
+        x = tf.image.resize(x, (image_size, image_size))
+    if channels == 3 and x.shape[-1] == 1:
+        x = tf.repeat(x, 3, axis=-1)
+    elif channels == 1 and x.shape[-1] == 3:
+        x = tf.reduce_mean(x, axis=-1, keepdims=True)
+    return x
 
 
 def to_uint8(images):
@@ -37,7 +52,6 @@ def save_grid(images, path, columns=None, scale=2):
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}.png"
-    img.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".png") as tmp:
+        img.save(tmp)
     return path

@@ -3,7 +3,8 @@
 import keras
 import tensorflow as tf
 
-from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.models.architecture import Architecture
+from keras_transfer_gan.utils.checks import check_positive_int
 
 
 def generator_activation_layers(generator):
@@ -73,16 +74,15 @@ class CDC:
             (`generator_activation_layers`).
 
     Example:
-    >>> target, report = rebuilt_target(source)
+    >>> target, report = derive_model(source)
     >>> compile_for_training(target, regularizers=[CDC(source, weight=100)])
     """
 
     def __init__(self, source, weight=100.0, batch_size=8, layers=None):
         if weight < 0:
             raise ValueError(f"CDC: weight must be >= 0, got {weight!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 3:
-            raise ValueError(f"CDC: batch_size must be an integer >= 3, got {batch_size!r}")
-        generator = source.generator if isinstance(source, GAN) else source
+        check_positive_int(batch_size, "batch_size", "CDC", minimum=3)
+        generator = source.generator if isinstance(source, Architecture) and source.family == "gan" else source
         self.layers = list(layers) if layers is not None else generator_activation_layers(generator)
         copy = keras.models.clone_model(generator)
         copy.set_weights(generator.get_weights())
@@ -95,7 +95,7 @@ class CDC:
 
     def bind(self, model):
         """Attach to the adapted GAN (done by `GAN.compile`): its generator's activations at `layers`."""
-        if not isinstance(model, GAN):
+        if not isinstance(model, Architecture) or model.family != "gan":
             raise ValueError(f"CDC: the adapted model must be a GAN, got {type(model).__name__}")
         self.model = model
         self.target_activations = _activations_model(model.generator, self.layers, "cdc_target")

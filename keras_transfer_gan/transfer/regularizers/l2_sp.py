@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.transfer.weights import named_weights
+from keras_transfer_gan.transfer.adaptation.weights import named_weights
 
 
 class L2SP:

@@ -2,12 +2,12 @@
 
 import tensorflow as tf
 
-from keras_transfer_gan.models.gan import replica_slice
+from keras_transfer_gan.utils.replicas import replica_slice
 
 POLICIES = ("color", "translation", "cutout")
 
 
-def _uniform(batch, seed, tail=()):
+def uniform_per_image(batch, seed, tail=()):
     """Per-sample uniforms [0, 1), drawn for the global batch so replicas agree."""
     return replica_slice(batch, lambda n: tf.random.stateless_uniform([n, *tail], seed=seed))
 
@@ -53,16 +53,16 @@ class DiffAugment:
     @staticmethod
     def color(x, brightness_seed, saturation_seed, contrast_seed):
         batch = tf.shape(x)[0]
-        x = x + (_uniform(batch, brightness_seed, (1, 1, 1)) - 0.5)
+        x = x + (uniform_per_image(batch, brightness_seed, (1, 1, 1)) - 0.5)
         mean = tf.reduce_mean(x, axis=3, keepdims=True)
-        x = (x - mean) * (_uniform(batch, saturation_seed, (1, 1, 1)) * 2.0) + mean
+        x = (x - mean) * (uniform_per_image(batch, saturation_seed, (1, 1, 1)) * 2.0) + mean
         mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-        return (x - mean) * (_uniform(batch, contrast_seed, (1, 1, 1)) + 0.5) + mean
+        return (x - mean) * (uniform_per_image(batch, contrast_seed, (1, 1, 1)) + 0.5) + mean
 
     def translation(self, x, seed):
         batch, height, width = tf.shape(x)[0], x.shape[1], x.shape[2]
         shift_h, shift_w = int(height * self.translation_ratio + 0.5), int(width * self.translation_ratio + 0.5)
-        draws = _uniform(batch, seed, (2,))
+        draws = uniform_per_image(batch, seed, (2,))
         ty = tf.cast(tf.floor(draws[:, 0] * (2 * shift_h + 1)), tf.int32) - shift_h
         tx = tf.cast(tf.floor(draws[:, 1] * (2 * shift_w + 1)), tf.int32) - shift_w
         rows = tf.clip_by_value(tf.range(height)[None, :] + ty[:, None] + 1, 0, height + 1)
@@ -74,7 +74,7 @@ class DiffAugment:
     def cutout(self, x, seed):
         batch, height, width = tf.shape(x)[0], x.shape[1], x.shape[2]
         cut_h, cut_w = int(height * self.cutout_ratio + 0.5), int(width * self.cutout_ratio + 0.5)
-        draws = _uniform(batch, seed, (2,))
+        draws = uniform_per_image(batch, seed, (2,))
         cy = tf.cast(tf.floor(draws[:, 0] * (height + 1 - cut_h % 2)), tf.int32)
         cx = tf.cast(tf.floor(draws[:, 1] * (width + 1 - cut_w % 2)), tf.int32)
         ys = tf.range(height)[None, :] - (cy[:, None] - cut_h // 2)

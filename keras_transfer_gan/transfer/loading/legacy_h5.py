@@ -4,7 +4,7 @@ import h5py
 import keras
 import numpy as np
 
-from keras_transfer_gan.transfer.weights import submodels
+from keras_transfer_gan.transfer.adaptation.weights import submodels
 
 
 def is_legacy_h5(path):

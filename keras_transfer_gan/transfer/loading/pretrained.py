@@ -5,10 +5,13 @@ import json
 import os
 
 import keras
+import tensorflow as tf
 
-from keras_transfer_gan.transfer import legacy_h5
-from keras_transfer_gan.transfer.heads import rebuilt_target
-from keras_transfer_gan.transfer.weights import transfer_weights
+from keras_transfer_gan import zoo
+from keras_transfer_gan.registry import build_model  # imports the models: their classes deserialize
+from keras_transfer_gan.transfer.adaptation.heads import derive_model
+from keras_transfer_gan.transfer.adaptation.weights import transfer_weights
+from keras_transfer_gan.transfer.loading import legacy_h5
 
 # Written by `export_saved_model` into `assets.extra/`: the Keras config and
 # the order and shapes of the exported variables, to map an export back.
@@ -20,8 +23,6 @@ def _fail(source, what):
 
 
 def _load_keras_file(source, safe_mode):
-    import keras_transfer_gan.models  # noqa: F401  (registers the zoo's classes)
-
     try:
         return keras.models.load_model(source, safe_mode=safe_mode)
     except Exception as exc:  # corrupt, truncated or foreign files raise many types
@@ -29,12 +30,8 @@ def _load_keras_file(source, safe_mode):
 
 
 def _model_from_config(source, config, model):
-    from keras_transfer_gan.registry import create_model
-
-    import keras_transfer_gan.models  # noqa: F401
-
     if model is not None:
-        return create_model(model, **(config or {}))
+        return build_model(model, **(config or {}))
     if config is None:
         _fail(source, "a .weights.h5 file holds no architecture: pass model=NAME or config=")
     if isinstance(config, str):
@@ -61,10 +58,6 @@ def _load_saved_model(source, endpoint):
 
 def _load_own_export(source, metadata_path):
     """Rebuild the Keras model of one of this package's exports and restore its variables by order."""
-    import tensorflow as tf
-
-    import keras_transfer_gan.models  # noqa: F401
-
     try:
         with open(metadata_path) as f:
             metadata = json.load(f)
@@ -125,13 +118,11 @@ def load_pretrained(source, model=None, config=None, safe_mode=True, endpoint="s
             of a Keras 2 weight copy (None when nothing was copied by path).
         **overrides: constructor arguments that differ from the source (e.g.
             ``channels=3``, ``num_classes=5``): a new model is built from the
-            source's config with them, and `rebuild_heads` carries the weights.
+            source's config with them, and `carry_weights` carries the weights.
 
     Returns:
         The model (or ``(model, report)`` with `return_report`).
     """
-    from keras_transfer_gan import zoo
-
     if not isinstance(source, str) or not source:
         raise ValueError(f"load_pretrained({source!r}): source must be a path or a zoo name")
     report = None
@@ -173,7 +164,7 @@ def load_pretrained(source, model=None, config=None, safe_mode=True, endpoint="s
                       "a SavedModel directory or a zoo name)")
     if overrides:
         try:
-            loaded, report = rebuilt_target(loaded, **overrides)
+            loaded, report = derive_model(loaded, **overrides)
         except ValueError as exc:
             _fail(source, str(exc))
     return (loaded, report) if return_report else loaded

@@ -17,7 +17,7 @@ class TransferReport:
     """Rows ``(path, status, source shape, target shape)``; prints as a table.
 
     Statuses: ``copied``; ``adapted`` (carried across a change of channels,
-    classes or vocabulary by `rebuild_heads`); ``shape mismatch`` (both have the path, shapes
+    classes or vocabulary by `carry_weights`); ``shape mismatch`` (both have the path, shapes
     differ: left as initialised); ``missing in source`` (the target's weight
     has no counterpart: left as initialised); ``unused in source`` (a source
     weight nothing took); ``not loaded`` (skipped by a `dont_load` pattern).

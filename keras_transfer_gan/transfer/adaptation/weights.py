@@ -5,13 +5,33 @@ import fnmatch
 import keras
 import numpy as np
 
-from keras_transfer_gan.transfer.transfer_report import TransferReport, TransferRow
+from keras_transfer_gan.transfer.adaptation.transfer_report import TransferReport, TransferRow
 
 
 def submodels(model, include_ema=True):
     """The model's top-level sub-models (generator, discriminator, ...), or the model itself if none."""
     parts = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
     return parts if include_ema else [part for part in parts if not part.name.endswith("_ema")]
+
+
+def layer_paths(model, submodel=None):
+    """``[(path, layer)]`` for every layer with weights, in order: ``SUBMODEL/[NESTED/]LAYER``."""
+
+    def walk(prefix, container):
+        for layer in container.layers:
+            if isinstance(layer, keras.Model):
+                yield from walk(f"{prefix}/{layer.name}", layer)
+            elif layer.weights:
+                yield f"{prefix}/{layer.name}", layer
+
+    found = []
+    for part in submodels(model, include_ema=False):
+        if submodel is None or part.name == submodel:
+            found.extend(walk(part.name, part))
+    if submodel is not None and not found:
+        names = ", ".join(part.name for part in submodels(model, include_ema=False))
+        raise ValueError(f"freeze: no sub-model {submodel!r} (sub-models: {names})")
+    return found
 
 
 def named_weights(model):

@@ -1,4 +1,4 @@
-"""Transfer versus scratch under one step budget: the arms of `tools/transfer_study.py` and `tools/demo.py`.
+"""The study harness: transfer versus scratch under one step budget, the arms of `transfer_study.py` and `demo.py`.
 
 An arm trains a DCGAN-family generator on few-shot target images with one method and evaluates it against
 a reference set (the target's test split) at fixed intervals. A method is a base and modifiers joined by
@@ -25,15 +25,18 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.metrics import evaluate_samples, reference_features
-from keras_transfer_gan.metrics.precision_recall import _squared_distances
+from keras_transfer_gan.metrics.precision_recall import squared_distances
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
-from keras_transfer_gan.transfer.cdc import CDC
-from keras_transfer_gan.transfer.ewc import EWC
-from keras_transfer_gan.transfer.freezing import freeze_discriminator_blocks
-from keras_transfer_gan.transfer.heads import rebuilt_target
-from keras_transfer_gan.transfer.l2_sp import L2SP
+from keras_transfer_gan.transfer import (
+    CDC,
+    EWC,
+    L2SP,
+    derive_model,
+    fold_modulation,
+    freeze_discriminator_blocks,
+    scale_shift_target,
+)
 from keras_transfer_gan.transfer.recipes import make_augment
-from keras_transfer_gan.transfer.scale_shift import fold_modulation, scale_shift_target
 
 BASES = ("scratch", "trgan")
 MODIFIERS = ("freeze_d", "diffaugment", "ada", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
@@ -83,7 +86,7 @@ def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None):
     if settings["scale_shift"]:
         model, report, _ = scale_shift_target(source, kernels=settings["adafm"], channels=channels, seed=seed)
     elif settings["base"] == "trgan":
-        model, report = rebuilt_target(source, channels=channels, seed=seed)
+        model, report = derive_model(source, channels=channels, seed=seed)
     else:
         model = type(source).from_config({**source.get_config(), "channels": channels, "seed": seed})
         report = None
@@ -113,7 +116,7 @@ def nearest_rmse(samples, pool, batch=256):
     """For each sample, the RMS pixel difference to its nearest image in `pool` (memorisation check)."""
     a = np.asarray(samples, np.float64).reshape(len(samples), -1)
     b = np.asarray(pool, np.float64).reshape(len(pool), -1)
-    nearest = [_squared_distances(a[i:i + batch], b).min(axis=1) for i in range(0, len(a), batch)]
+    nearest = [squared_distances(a[i:i + batch], b).min(axis=1) for i in range(0, len(a), batch)]
     return np.sqrt(np.concatenate(nearest) / a.shape[1])
 
 

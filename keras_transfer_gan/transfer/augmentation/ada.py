@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from keras_transfer_gan.transfer.diff_augment import DiffAugment, _uniform
+from keras_transfer_gan.transfer.augmentation.diff_augment import DiffAugment, uniform_per_image
 
 
 class ADA:
@@ -44,7 +44,7 @@ class ADA:
     def __call__(self, images, seed):
         seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
         augmented = self.ops(images, seeds[0])
-        apply = _uniform(tf.shape(images)[0], seeds[1], (1, 1, 1)) < tf.cast(self.p, images.dtype)
+        apply = uniform_per_image(tf.shape(images)[0], seeds[1], (1, 1, 1)) < tf.cast(self.p, images.dtype)
         return tf.where(apply, augmented, images)
 
     def update(self, real_logits):

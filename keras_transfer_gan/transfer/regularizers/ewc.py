@@ -4,8 +4,13 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.losses import get_adversarial_loss
-from keras_transfer_gan.models.gan import GAN
-from keras_transfer_gan.transfer.weights import named_weights
+from keras_transfer_gan.models.architecture import Architecture
+from keras_transfer_gan.transfer.adaptation.weights import named_weights
+from keras_transfer_gan.utils.checks import check_positive_int
+
+
+def _is_gan(model):
+    return isinstance(model, Architecture) and model.family == "gan"
 
 
 def estimate_fisher(source, n_samples=64, seed=0):
@@ -21,10 +26,9 @@ def estimate_fisher(source, n_samples=64, seed=0):
         ``{path: float32 array}`` for the generator's trainable weights, paths as
         `named_weights` gives them (``generator/g_project/kernel``).
     """
-    if not isinstance(source, GAN):
+    if not _is_gan(source):
         raise ValueError(f"EWC: the source must be a GAN, got {type(source).__name__}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples <= 0:
-        raise ValueError(f"EWC: n_samples must be a positive integer, got {n_samples!r}")
+    check_positive_int(n_samples, "n_samples", "EWC")
     _, g_loss_fn = get_adversarial_loss(source.loss_name)
     weights = source.generator.trainable_variables
     z_all = tf.random.stateless_normal([n_samples, source.latent_dim], seed=[int(seed), 4242])
@@ -73,10 +77,10 @@ class EWC:
         fisher = estimate_fisher(source, n_samples, seed) if fisher is None else fisher
         scale = np.mean(np.concatenate([np.ravel(f) for f in fisher.values()])) or 1.0
         self.fisher = {k: np.asarray(v, np.float32) / np.float32(scale) for k, v in fisher.items()}
-        sources = named_weights(source) if isinstance(source, GAN) else {}
+        sources = named_weights(source) if _is_gan(source) else {}
         self.reference = {k: sources[k].numpy() for k in self.fisher if k in sources}
         self.weight = float(weight)
-        self.generator_name = source.generator.name if isinstance(source, GAN) else "generator"
+        self.generator_name = source.generator.name if _is_gan(source) else "generator"
 
     def terms(self, submodel):
         """``[(variable, fisher, source_value)]`` for `submodel`'s trainable weights the source has."""

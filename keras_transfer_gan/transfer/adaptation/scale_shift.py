@@ -3,9 +3,9 @@
 import keras
 
 from keras_transfer_gan.layers import ModulatedConv2DTranspose
-from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
-from keras_transfer_gan.transfer.freezing import layer_paths
-from keras_transfer_gan.transfer.heads import rebuilt_target
+from keras_transfer_gan.transfer.adaptation.freeze_summary import FreezeSummary
+from keras_transfer_gan.transfer.adaptation.freezing import layer_paths
+from keras_transfer_gan.transfer.adaptation.heads import derive_model
 
 NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
                         keras.layers.GroupNormalization)
@@ -26,7 +26,7 @@ def adapt_scale_shift(model, output_layer=True):
     Returns:
         the `FreezeSummary` of the model.
     """
-    if not hasattr(model, "generator"):
+    if model.family != "gan":
         raise ValueError(f"scale/shift adaptation needs a GAN, got {type(model).__name__}")
     frozen = []
     for path, layer in layer_paths(model, model.generator.name):
@@ -52,15 +52,15 @@ def scale_shift_target(source, kernels=False, output_layer=True, **overrides):
     """
     if kernels:
         overrides["modulated_kernels"] = True
-    model, report = rebuilt_target(source, **overrides)
+    model, report = derive_model(source, **overrides)
     return model, report, adapt_scale_shift(model, output_layer=output_layer)
 
 
 def fold_modulation(model):
     """The same generator without kernel modulation: a plain model whose kernels are ``scale * W + shift``."""
-    if not getattr(model, "modulated_kernels", False):
+    if model.family != "gan" or not model.modulated_kernels:
         return model
-    plain, _ = rebuilt_target(model, modulated_kernels=False)
+    plain, _ = derive_model(model, modulated_kernels=False)
     for layer in model.generator.layers:
         if isinstance(layer, ModulatedConv2DTranspose):
             plain.generator.get_layer(layer.name).kernel.assign(layer.folded_kernel())

@@ -5,6 +5,8 @@ import dataclasses
 import keras
 import numpy as np
 
+from keras_transfer_gan.transfer.adaptation.weights import layer_paths, submodels
+
 
 @dataclasses.dataclass(frozen=True)
 class FreezeSummary:
@@ -17,9 +19,6 @@ class FreezeSummary:
 
     @classmethod
     def of(cls, model, changed):
-        from keras_transfer_gan.transfer.freezing import layer_paths
-        from keras_transfer_gan.transfer.weights import submodels
-
         parts = {}
         for part in submodels(model, include_ema=False):
             trainable = sum(int(np.prod(v.shape)) for v in part.trainable_weights)

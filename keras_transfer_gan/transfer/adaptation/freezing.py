@@ -3,30 +3,10 @@
 import fnmatch
 import re
 
-import keras
-
-from keras_transfer_gan.transfer.freeze_summary import FreezeSummary
-from keras_transfer_gan.transfer.weights import submodels
-
-
-def layer_paths(model, submodel=None):
-    """``[(path, layer)]`` for every layer with weights, in order: ``SUBMODEL/[NESTED/]LAYER``."""
-
-    def walk(prefix, container):
-        for layer in container.layers:
-            if isinstance(layer, keras.Model):
-                yield from walk(f"{prefix}/{layer.name}", layer)
-            elif layer.weights:
-                yield f"{prefix}/{layer.name}", layer
-
-    found = []
-    for part in submodels(model, include_ema=False):
-        if submodel is None or part.name == submodel:
-            found.extend(walk(part.name, part))
-    if submodel is not None and not found:
-        names = ", ".join(part.name for part in submodels(model, include_ema=False))
-        raise ValueError(f"freeze: no sub-model {submodel!r} (sub-models: {names})")
-    return found
+from keras_transfer_gan.transfer.adaptation.freeze_summary import FreezeSummary
+from keras_transfer_gan.transfer.adaptation.transfer_report import TransferReport
+from keras_transfer_gan.transfer.adaptation.weights import layer_paths
+from keras_transfer_gan.utils.checks import check_positive_int
 
 
 def _pattern_match(path, patterns):
@@ -98,9 +78,8 @@ def freeze_discriminator_blocks(model, k, keep_trainable=()):
             conv weighs the three channels alike, so D is colour-blind until
             that conv trains: freezing it would stop G from ever learning colour.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-        raise ValueError(f"freeze_d: k must be a non-negative integer, got {k!r}")
-    if hasattr(keep_trainable, "by_status"):
+    check_positive_int(k, "k", "freeze_d", minimum=0)
+    if isinstance(keep_trainable, TransferReport):
         keep_trainable = sorted({p.split("/")[1] for p in keep_trainable.by_status("adapted")
                                  if p.startswith("discriminator/")})
     blocks = sorted({
