@@ -35,6 +35,28 @@ def test_gradient_penalty_equals_hand_computed_value():
     np.testing.assert_allclose(gradient_penalty(unit, real, fake, alpha).numpy(), np.zeros(6), atol=1e-5)
 
 
+def test_gradient_penalty_of_a_nonlinear_critic_per_sample():
+    """critic(x) = sum_j tanh(<w_j, x>): its gradient depends on where it is taken, so only the right
+    interpolation point (x_hat = real + alpha (fake - real), per sample) gives the hand-computed penalty."""
+    rng = np.random.default_rng(1)
+    w = rng.normal(0, 0.8, (4, 3)).astype(np.float32)
+    inputs = keras.Input((2, 2, 1))
+    dense = keras.layers.Dense(3, activation="tanh", use_bias=False)
+    critic = keras.Model(inputs, keras.ops.sum(dense(keras.layers.Flatten()(inputs)), axis=-1))
+    dense.set_weights([w])
+    real = rng.normal(size=(5, 2, 2, 1)).astype(np.float32)
+    fake = rng.normal(size=(5, 2, 2, 1)).astype(np.float32)
+    alpha = np.array([0.0, 0.25, 0.5, 0.9, 1.0], np.float32)
+    x_hat = (real + alpha[:, None, None, None] * (fake - real)).reshape(5, 4)
+    grads = (1.0 - np.tanh(x_hat @ w) ** 2) @ w.T  # d/dx sum_j tanh(w_j . x), one row per sample
+    expected = (np.linalg.norm(grads, axis=1) - 1.0) ** 2
+    got = gradient_penalty(critic, tf.constant(real), tf.constant(fake), tf.constant(alpha)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    assert np.ptp(expected) > 0.05  # the samples' penalties differ: a wrong point or weight would show
+    swapped = gradient_penalty(critic, tf.constant(real), tf.constant(fake), tf.constant(1.0 - alpha)).numpy()
+    assert not np.allclose(swapped, expected, rtol=1e-2)
+
+
 def test_wgan_gp_runs_n_critic_steps_per_generator_step():
     model = create_model("wgan_gp", tiny=True, n_critic=3, gp_weight=5.0)
     assert isinstance(model, WGANGP) and model.get_config()["gp_weight"] == 5.0
@@ -183,6 +205,16 @@ def test_feature_generator_partial_freeze_and_loss_mix():
     assert model.adv_weight == 0.25
     with pytest.raises(ValueError, match=r"adv_weight must be in \[0, 1\]"):
         create_model("feature_generator", tiny=True, adv_weight=1.5)
+    # G's loss is adv_weight * L_GAN + (1 - adv_weight) * L_rec, each term computed on its own here.
+    compile_for_training(model)
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)), tf.float32)
+    z = model.sample_noise(4, stream=32)  # the noise the step draws (keyed by the step)
+    fake = model.generator([z, real], training=True)
+    l_gan = model.g_loss_fn(model.discriminator(model.d_input(fake, 40), training=True)).numpy()
+    l_rec = np.mean(np.abs(fake.numpy() - real.numpy()), axis=(1, 2, 3))
+    logs = model.generator_step(real, None)
+    np.testing.assert_allclose(float(logs["g_loss"]), np.mean(0.25 * l_gan + 0.75 * l_rec), rtol=1e-4)
+    np.testing.assert_allclose(float(logs["rec_loss"]), np.mean(l_rec), rtol=1e-4)
 
 
 # ---------------------------------------------------------------------- EMA
