@@ -242,3 +242,35 @@ def test_spectral_norm_is_a_discriminator_option_for_every_gan(name):
     model = create_model(name, tiny=True, spectral_norm=True)
     wrapped = [l for l in model.discriminator.layers if isinstance(l, keras.layers.SpectralNormalization)]
     assert len(wrapped) >= 2 and model.get_config()["spectral_norm"] is True
+
+
+# ------------------------------------------------------ feature backbone weights
+def test_feature_generator_reads_vgg19_weights_from_a_file(tmp_path):
+    keras.utils.set_random_seed(3)
+    vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=(32, 32, 3))
+    path = str(tmp_path / "vgg19_notop.weights.h5")
+    vgg.save_weights(path)
+    model = create_model("feature_generator", backbone_weights=path, feature_blocks=2, image_size=32, latent_dim=8,
+                         g_filters=8, d_filters=8)
+    for name in ("block1_conv1", "block2_conv2"):
+        for ours, theirs in zip(model.backbone.get_layer(name).weights, vgg.get_layer(name).weights):
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    # Images in [-1, 1] reach VGG19 as keras.applications' preprocess_input sees [0, 255] RGB.
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype("float32")
+    g = model.generator
+    preprocess = keras.Model(g.get_layer("condition").output, g.get_layer("b_preprocess").output)
+    expected = keras.applications.vgg19.preprocess_input((images + 1.0) * 127.5)
+    np.testing.assert_allclose(preprocess(images).numpy(), expected, atol=1e-3)
+    assert model.get_config()["backbone_weights"] is None  # the weights travel in the saved model
+
+
+def test_feature_generator_without_imagenet_weights_is_one_line(monkeypatch, tmp_path):
+    def offline(**kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/.../vgg19_notop.h5: None -- [Errno -2]")
+
+    monkeypatch.setattr(keras.applications, "VGG19", offline)
+    with pytest.raises(ValueError, match="pass backbone_weights=None") as info:
+        create_model("feature_generator", image_size=32)
+    assert "\n" not in str(info.value) and "ImageNet" in str(info.value)
+    with pytest.raises(ValueError, match="a weights file"):
+        create_model("feature_generator", image_size=32, backbone_weights=str(tmp_path / "missing.h5"))

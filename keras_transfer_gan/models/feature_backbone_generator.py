@@ -1,5 +1,7 @@
 """A generator on the features of a frozen pretrained convolutional backbone (VGG19 by default)."""
 
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -32,9 +34,16 @@ def build_backbone(backbone, weights, image_size, feature_blocks):
         raise ValueError(f"FeatureBackboneGenerator: VGG19 needs image_size 32 or 64, got {image_size}")
     if not 1 <= feature_blocks <= 5:
         raise ValueError(f"FeatureBackboneGenerator: feature_blocks must be in 1..5, got {feature_blocks!r}")
-    vgg = keras.applications.VGG19(
-        include_top=False, weights=weights, input_shape=(image_size, image_size, 3)
-    )
+    if weights not in (None, "imagenet") and not (isinstance(weights, str) and os.path.isfile(weights)):
+        raise ValueError(f"FeatureBackboneGenerator: backbone_weights must be 'imagenet', None or a weights file, "
+                         f"got {weights!r}")
+    try:
+        vgg = keras.applications.VGG19(include_top=False, weights=weights, input_shape=(image_size, image_size, 3))
+    except Exception as exc:  # offline: a URL fetch error; a file of another architecture: a loading error
+        what = "could not download VGG19's ImageNet weights" if weights == "imagenet" else \
+            f"could not load VGG19 weights from {weights}"
+        raise ValueError(f"FeatureBackboneGenerator: {what} ({type(exc).__name__}): pass backbone_weights=None "
+                         "(random VGG19) or a VGG19 weights file (include_top=False)") from None
     return keras.Model(vgg.input, vgg.get_layer(f"block{feature_blocks}_pool").output, name="backbone")
 
 
@@ -57,8 +66,11 @@ class FeatureBackboneGenerator(GAN):
         backbone: ``"vgg19"`` or a `keras.Model` mapping images ``[-1, 1]``
             shaped ``(size, size, 1 or 3)`` to a feature map or vector (gray
             and colour are converted to what it reads). Defaults to ``"vgg19"``.
-        backbone_weights: ``"imagenet"`` (downloaded by Keras) or None
-            (random init). Defaults to ``"imagenet"``.
+        backbone_weights: ``"imagenet"`` (downloaded by Keras into its cache),
+            None (random init) or the path of a VGG19 weights file
+            (``include_top=False``; e.g. Keras' cached ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``,
+            or a ``.weights.h5`` saved from ``keras.applications.VGG19(include_top=False)``). Defaults to
+            ``"imagenet"``; offline, that is a one-line error saying to pass None or a file.
         feature_blocks: int. VGG19 blocks to keep (1-5). Defaults to 3.
         frozen_blocks: int or None. Blocks kept frozen; None freezes them all
             (as it does a backbone without ``block{i}_`` layer names).
