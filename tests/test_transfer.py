@@ -334,3 +334,45 @@ def test_ada_adapts_during_training():
     compile_for_training(model, augment=ada)
     model.fit(_data(64), epochs=1, verbose=0)
     assert float(ada.p) == pytest.approx(0.8)
+
+
+def test_ada_pipeline_applies_each_published_transform_with_probability_p():
+    from keras_transfer_gan.transfer import ADA
+    from keras_transfer_gan.transfer.augmentation.ada import COLOR, TRANSFORMS
+
+    rng = np.random.default_rng(0)
+    colour = tf.constant(rng.uniform(-1, 1, (32, 16, 16, 3)), tf.float32)
+    gray = tf.constant(rng.uniform(-1, 1, (32, 16, 16, 1)), tf.float32)
+    seed = tf.constant([3, 4])
+    ada = ADA(initial_p=1.0, max_p=1.0)
+    for images in (colour, gray):  # p = 0: every image passes unchanged, to the bit
+        np.testing.assert_array_equal(ada.augment(images, seed, 0.0).numpy(), images.numpy())
+    for name in TRANSFORMS:  # p = 1: each transform alone changes the images it draws a non-identity for
+        out = ADA(transforms=(name,), initial_p=1.0, max_p=1.0)(colour, seed).numpy()
+        changed = np.array([not np.allclose(o, i, atol=1e-4) for o, i in zip(out, colour.numpy())])
+        assert changed.mean() > 0.25, name  # xflip and lumaflip draw the identity for half the images
+        if name == "xflip":
+            np.testing.assert_allclose(out[changed], colour.numpy()[changed][:, :, ::-1], atol=1e-5)
+        if name == "rotate90":
+            k = [next(k for k in (1, 2, 3) if np.allclose(o, np.rot90(i, k, axes=(0, 1)), atol=1e-5))
+                 for o, i in zip(out[changed], colour.numpy()[changed])]
+            assert set(k) <= {1, 2, 3}
+        if name in ("hue", "saturation"):  # nothing to act on in a gray image
+            np.testing.assert_allclose(ADA(transforms=(name,), initial_p=1.0, max_p=1.0)(gray, seed), gray, atol=1e-6)
+    half = ADA(initial_p=0.5)(colour, seed).numpy()
+    untouched = np.mean([np.array_equal(o, i) for o, i in zip(half, colour.numpy())])
+    assert 0.0 <= untouched < 0.1  # with 12 transforms at p = 0.5, almost every image gets at least one
+    assert set(COLOR) < set(TRANSFORMS)
+
+
+def test_ada_gradients_reach_the_generator():
+    from keras_transfer_gan.transfer import ADA
+
+    model = create_model("dcgan", tiny=True, channels=3)
+    ada = ADA(initial_p=1.0, max_p=1.0)
+    z = tf.random.stateless_normal([8, 16], seed=[0, 1])
+    with tf.GradientTape() as tape:
+        score = tf.reduce_sum(model.discriminator(ada(model.generator(z, training=True), tf.constant([5, 6]))))
+    grads = tape.gradient(score, model.generator.trainable_weights)
+    assert all(g is not None and np.isfinite(g.numpy()).all() for g in grads)
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
