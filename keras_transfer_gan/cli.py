@@ -44,6 +44,10 @@ flags.DEFINE_string("dataset", "digits", "Dataset spec: fashion_mnist, mnist, mn
 flags.DEFINE_string("out", None, "Output: a directory (train, transfer, export savedmodel), a PNG or text file "
                     "(sample), a .tflite path, or a JSON file (evaluate).")
 flags.DEFINE_integer("epochs", 5, "Training epochs (total, also when resuming).")
+flags.DEFINE_integer("steps", None, "transfer: train this many steps (the few-shot data repeats), in blocks of "
+                     "--sample_every; instead of --epochs.")
+flags.DEFINE_integer("sample_every", None, "transfer --steps: steps between sample grids and checkpoints "
+                     "(default: 100, or --steps if fewer).")
 flags.DEFINE_integer("batch_size", 64, "Global batch size (export --format tflite: the fixed batch, default 1).")
 flags.DEFINE_integer("image_size", 32, "Image height and width (16, 32 or 64).")
 flags.DEFINE_integer("channels", None, "1 or 3; default: the dataset's own.")
@@ -123,7 +127,8 @@ COMMAND_FLAGS = {
     "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", *_TEXT},
     "transfer": {"from", "out", "epochs", "lr", "model_args", "recipe", "freeze_d", "augment", "l2_sp", "cdc", "ewc",
                  "scale_shift", "keep_best", "held_out", "patience", "extractor", "finetune_epochs", "per_class",
-                 "min_confidence", "verbose", "unsafe", *_DATA},
+                 "min_confidence", "verbose", "unsafe", "steps", "sample_every", "checkpoint_every", "resume",
+                 "strategy", "precision", *_DATA},
     "export": {"model", "out", "format", "quantize", "name", "version", "overwrite", "signature", "batch_size",
                "seq_len", "dataset", "seed", "data_dir", "unsafe"},
     "evaluate": {"model", "out", "dataset", "metrics", "n", "limit", "seed", "extractor", "split", "data_dir",
@@ -133,7 +138,7 @@ COMMAND_FLAGS = {
 OUR_FLAGS = set().union(*COMMAND_FLAGS.values())
 #: Integer flags that must be positive when set.
 POSITIVE = ("epochs", "batch_size", "image_size", "limit", "checkpoint_every", "steps_per_execution", "n",
-            "per_class", "version", "held_out", "patience")
+            "per_class", "version", "held_out", "patience", "steps", "sample_every")
 
 
 class UsageError(ValueError):

@@ -21,6 +21,7 @@ tasks and the Model Garden's orbit tasks).
 | ``probe_inputs(signature, n=2, seed=0, images=None)`` | deterministic NumPy inputs for a signature (warmup, parity, calibration, tests) |
 | ``feature_network()`` | a Keras model from images to feature vectors (transfer backbones) |
 | ``class_probabilities(images)`` | class probabilities (pseudo-labels, metrics) |
+| ``training_state()`` | the training settings' state a checkpoint must hold (ADA's p) |
 """
 
 import dataclasses
@@ -90,6 +91,11 @@ class Architecture:
     def class_probabilities(self, images):
         """Class probabilities (numpy) of images shaped like the model's input."""
         raise ValueError(f"{type(self).__name__} gives no class probabilities")
+
+    def training_state(self):
+        """``{name: trackable}``: training settings with state (e.g. ADA's probability) that checkpoints
+        must hold besides the model and its optimizers, so a resumed run continues exactly."""
+        return {}
 
     def probe_inputs(self, signature, n=2, seed=0, images=None):
         """Deterministic NumPy inputs for `signature`: ``{input_name: array}``.

@@ -325,6 +325,11 @@ class GAN(Architecture, keras.Model):
             raise ValueError(f"{type(self).__name__} takes no conditions")
         return self.generate(n, seed=seed)
 
+    def training_state(self):
+        """The augmentation when it has state (ADA's probability p): checkpoints hold it."""
+        augment = getattr(self, "augment", None)
+        return {"augment": augment} if isinstance(augment, tf.Module) else {}
+
     def feature_network(self):
         """The discriminator's body: images to its flattened features (``d_flatten``)."""
         d = self.discriminator

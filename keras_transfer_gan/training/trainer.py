@@ -5,6 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
+from keras_transfer_gan.models.architecture import Architecture
 from keras_transfer_gan.training.optimizers import model_optimizers
 from keras_transfer_gan.utils.checks import check_positive_int
 
@@ -33,8 +34,9 @@ class Trainer:
     replica with the same global batch. Metrics come back as the mean over
     replicas.
 
-    Checkpoints (`tf.train.CheckpointManager`) hold the model, every optimizer
-    and the step counter. The models draw their training noise from stateless
+    Checkpoints (`tf.train.CheckpointManager`) hold the model, every optimizer,
+    the step counter and the training settings' state the model declares
+    (`training_state`: ADA's probability). The models draw their training noise from stateless
     RNG keyed by the optimizer's step, so the checkpoint is the RNG state too:
     `fit(..., resume=True)` restores the latest one, skips the batches already
     seen and continues exactly where the run stopped.
@@ -101,7 +103,8 @@ class Trainer:
         self.checkpoint_every = checkpoint_every
         with self.strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="trainer_step")
-        self.checkpoint = tf.train.Checkpoint(model=model, step=self.step, **model_optimizers(model))
+        state = model.training_state() if isinstance(model, Architecture) else {}  # e.g. ADA's p
+        self.checkpoint = tf.train.Checkpoint(model=model, step=self.step, **model_optimizers(model), **state)
         self.manager = None
         self._saved_step = None
         if checkpoint_dir:

@@ -64,9 +64,11 @@ def _announce(report_to, result):
         report_to(result.describe())
 
 
-def _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose):
-    trainer = Trainer(model, strategy, checkpoint_dir=checkpoint_dir, callbacks=callbacks, verbose=verbose)
-    return trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch)
+def _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose, checkpoint_every=None,
+         resume=False):
+    trainer = Trainer(model, strategy, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
+                      callbacks=callbacks, verbose=verbose)
+    return trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, resume=resume)
 
 
 def _check_positive(who, **values):
@@ -83,7 +85,7 @@ SCALE_SHIFT = ("none", "bn", "adafm")
 
 def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None, cdc=None, ewc=None,
           scale_shift=None, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
-          verbose=0, report_to=None, **overrides):
+          verbose=0, report_to=None, checkpoint_every=None, resume=False, **overrides):
     """TrGAN (Wang et al., 2018): start G and D from a source GAN and fine-tune both on the target data.
 
     The few-shot methods combine with it: Freeze-D, DiffAugment / ADA, L2-SP,
@@ -104,7 +106,9 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         keep_best: None or a `KeepBest` callback (held-out KID at each epoch's end): the run ends with
             the weights of its best evaluation (and may stop early with `patience`).
         learning_rate: float or None (the model's default).
-        strategy, checkpoint_dir, callbacks, verbose: as for `Trainer`.
+        strategy, checkpoint_dir, checkpoint_every, callbacks, verbose: as for `Trainer`.
+        resume: bool. Continue from the latest checkpoint in `checkpoint_dir` (weights, optimizers, step and
+            ADA's p; `epochs` is then the run's total).
         report_to: callable receiving the report and freeze summary text before training.
         **overrides: constructor arguments that change (``channels=3``, ``num_classes=5``, ...).
     """
@@ -142,7 +146,8 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
     result = RecipeResult(model, report, summary)
     _announce(report_to, result)
     callbacks = list(callbacks) + ([keep_best] if keep_best is not None else [])
-    result.history = _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose)
+    result.history = _fit(model, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose,
+                          checkpoint_every, resume)
     if keep_best is not None:
         result.extra.update(best_step=keep_best.best_step, best_kid=keep_best.best_kid,
                             held_out_kid=keep_best.history, stopped_early=keep_best.stopped_early)
@@ -173,7 +178,7 @@ def feature_extractor(source):
 
 def tgan(source, dataset, epochs=1, steps_per_epoch=None, adv_weight=0.5, latent_dim=32, g_filters=32,
          d_filters=32, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(), verbose=0,
-         report_to=None, **overrides):
+         report_to=None, checkpoint_every=None, resume=False, **overrides):
     """TGAN: a generator conditioned on the features a frozen source network extracts from target images.
 
     The source's feature network (`feature_extractor`) becomes the frozen
@@ -200,7 +205,8 @@ def tgan(source, dataset, epochs=1, steps_per_epoch=None, adv_weight=0.5, latent
     result = RecipeResult(model, report, FreezeSummary.of(model, [f"generator/{backbone.name}"]))
     _announce(report_to, result)
     images = dataset.map(lambda *b: b[0])
-    result.history = _fit(model, images, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose)
+    result.history = _fit(model, images, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose,
+                          checkpoint_every, resume)
     return result
 
 
@@ -223,7 +229,7 @@ def pseudo_label(classifier, images, min_confidence=0.0):
 
 def ctgan(classifier, images, epochs=1, batch_size=32, min_confidence=0.0, generator_source=None,
           model="acgan", model_args=None, learning_rate=None, seed=0, strategy=None, checkpoint_dir=None,
-          callbacks=(), verbose=0, report_to=None):
+          callbacks=(), verbose=0, report_to=None, steps_per_epoch=None, checkpoint_every=None, resume=False):
     """CTGAN: a source-trained classifier pseudo-labels the target images; a conditional GAN trains on them.
 
     Args:
@@ -264,7 +270,10 @@ def ctgan(classifier, images, epochs=1, batch_size=32, min_confidence=0.0, gener
         "kept": int(keep.sum()), "mean_confidence": float(confidence[keep].mean()),
     })
     _announce(report_to, result)
-    result.history = _fit(gan, dataset, epochs, None, strategy, checkpoint_dir, callbacks, verbose)
+    if steps_per_epoch is not None:
+        dataset = dataset.repeat()
+    result.history = _fit(gan, dataset, epochs, steps_per_epoch, strategy, checkpoint_dir, callbacks, verbose,
+                          checkpoint_every, resume)
     return result
 
 
