@@ -9,10 +9,21 @@ import numpy as np
 import pytest
 
 from keras_transfer_gan import create_model, load_images, load_pretrained, zoo
+from keras_transfer_gan.metrics import (
+    evaluate_generator,
+    evaluate_samples,
+    extractor_for,
+    generate_images,
+    get_extractor,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHIPPED = ["acgan_digits", "charlstm_pydocs", "dcgan_digits", "dcgan_faces", "digits_classifier", "vae_digits",
-           "wgan_gp_digits"]
+SHIPPED = ["acgan_digits", "acgan_fashion", "charlstm_pydocs", "dcgan_digits", "dcgan_faces", "dcgan_fashion",
+           "dcgan_fashion_base", "dcgan_mnist", "digits_classifier", "fashion_classifier", "mnist_classifier",
+           "mnist_m_classifier", "vae_digits", "vae_fashion", "wgan_gp_digits"]
+#: The evaluator of each real-data domain, its data and the accuracy it must reach on the test split.
+EVALUATORS = [("fashion_classifier", "fashion_mnist", 0.90), ("mnist_classifier", "mnist", 0.97),
+              ("mnist_m_classifier", "mnist_m", 0.90)]
 
 
 @pytest.fixture(autouse=True)
@@ -34,12 +45,39 @@ def test_every_zoo_config_has_a_verified_checkpoint_and_a_card():
     assert total < 50e6
 
 
-@pytest.mark.parametrize("name", [n for n in SHIPPED if n not in ("charlstm_pydocs", "digits_classifier")])
+GENERATORS = [n for n in SHIPPED if n != "charlstm_pydocs" and not n.endswith("classifier")]
+
+
+@pytest.mark.parametrize("name", GENERATORS)
 def test_zoo_generators_load_and_generate(name):
     model = load_pretrained(name)
     images = np.asarray(model.generate(8, seed=0))
     assert images.shape == (8, 32, 32, 1) and np.isfinite(images).all() and images.std() > 0.1
     assert type(create_model(zoo.zoo_config(name)["model"], pretrained=name)) is type(model)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", GENERATORS)
+def test_zoo_generators_reproduce_the_fid_on_their_card(name):
+    """The card's FID, recomputed by the card's own protocol (same samples, same real images, same
+    extractor), within 5%: oneDNN's kernels differ between CPUs in the last bits; nothing else may move it.
+    Real-data cards: samples against one half of the test split, and the floor (the other half) exactly."""
+    card = json.load(open(os.path.join(ROOT, "saved_models", name, "metrics.json")))["eval"]
+    config = zoo.zoo_config(name)
+    seed = config.get("seed", 0)
+    model = load_pretrained(name)
+    if card.get("split") == "test":
+        result = evaluate_generator(model, config["dataset"], extractor=card["extractor"], split="test", seed=seed,
+                                    metrics=("fid",))
+        assert result["floor_fid"] == pytest.approx(card["floor_fid"], rel=1e-3)
+    else:
+        n = config.get("eval", {}).get("n", 1000)
+        real, _ = load_images(config["dataset"], image_size=config["image_size"], seed=seed)
+        result = evaluate_samples(real[:n], generate_images(model, n, seed=seed + 1), extractor=card["extractor"],
+                                  metrics=("fid",), seed=seed)
+    assert result["n_fake"] == card["n_fake"]
+    assert result["fid"] == pytest.approx(card["fid"], rel=0.05)
+    assert card["kid_std"] > 0  # KID's subsets are smaller than the sets, so its spread is measured
 
 
 def test_zoo_text_model_writes_python_like_text():
@@ -54,6 +92,18 @@ def test_digits_classifier_is_an_accurate_offline_extractor():
     model = load_pretrained("digits_classifier")
     images, labels = load_images("digits", image_size=32, labels=True, limit=500, seed=3)
     assert (model.predict_classes(images) == labels).mean() > 0.95
+
+
+@pytest.mark.parametrize("name,spec,floor", EVALUATORS)
+def test_domain_evaluators_reach_their_accuracy_on_the_test_split(name, spec, floor):
+    model = load_pretrained(name)
+    images, labels = load_images(spec, image_size=32, labels=True, split="test")
+    accuracy = float((model.predict_classes(images) == labels).mean())
+    assert accuracy >= floor, f"{name}: {accuracy:.4f} on {len(labels)} test images"
+    assert extractor_for(spec) == name and extractor_for(f"{spec}:3,9") == name
+    assert get_extractor(name).name == name
+    card = zoo.zoo_card(name)
+    assert "domain floor: FID between two disjoint halves of the test split" in card
 
 
 def test_train_zoo_reproduces_a_checkpoint_layout(tmp_path):
