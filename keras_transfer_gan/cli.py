@@ -84,10 +84,14 @@ flags.DEFINE_integer("length", 400, "Text models: characters to generate.")
 flags.DEFINE_float("temperature", 0.8, "Text models: sampling temperature (0: most likely).")
 flags.DEFINE_string("from", None, "transfer: the source: a zoo name, a .keras / .h5 file, a `ktg train` "
                     "directory or an exported SavedModel.")
-flags.DEFINE_enum("recipe", "trgan", ["trgan", "tgan", "ctgan", "classifier", "augment"],
-                  "transfer: trgan (fine-tune G and D from a source GAN), tgan (generator on the source's "
-                  "frozen features), ctgan (source classifier pseudo-labels, conditional GAN trains), "
-                  "classifier (new head, frozen then fine-tuned), augment (classifier on real + generated).")
+flags.DEFINE_enum("recipe", "auto", ["auto", "trgan", "tgan", "ctgan", "classifier", "augment", "text"],
+                  "transfer: auto (text for a character-model source, else trgan), trgan (fine-tune G and D from "
+                  "a source GAN), tgan (generator on the source's frozen features), ctgan (source classifier "
+                  "pseudo-labels, conditional GAN trains), classifier (new head, frozen then fine-tuned), augment "
+                  "(classifier on real + generated), text (a character model on a new corpus: --dataset is the "
+                  "corpus; vocabulary carried by character).")
+flags.DEFINE_bool("freeze_embedding", False, "transfer --recipe text: keep the embedding as transferred.")
+flags.DEFINE_bool("freeze_first_lstm", False, "transfer --recipe text: keep the first LSTM layer as transferred.")
 flags.DEFINE_integer("freeze_d", 0, "transfer: freeze the discriminator's first K blocks (Freeze-D).")
 flags.DEFINE_enum("augment", "none", ["none", "diffaugment", "ada"], "transfer: augmentation on D's input.")
 flags.DEFINE_string("l2_sp", None, "transfer: 'alpha,beta' of L2-SP towards the source weights.")
@@ -128,7 +132,7 @@ COMMAND_FLAGS = {
     "transfer": {"from", "out", "epochs", "lr", "model_args", "recipe", "freeze_d", "augment", "l2_sp", "cdc", "ewc",
                  "scale_shift", "keep_best", "held_out", "patience", "extractor", "finetune_epochs", "per_class",
                  "min_confidence", "verbose", "unsafe", "steps", "sample_every", "checkpoint_every", "resume",
-                 "strategy", "precision", *_DATA},
+                 "strategy", "precision", "freeze_embedding", "freeze_first_lstm", *_DATA, *_TEXT},
     "export": {"model", "out", "format", "quantize", "name", "version", "overwrite", "signature", "batch_size",
                "seq_len", "dataset", "seed", "data_dir", "unsafe"},
     "evaluate": {"model", "out", "dataset", "metrics", "n", "limit", "seed", "extractor", "split", "data_dir",
@@ -225,9 +229,12 @@ def cmd_transfer():
     result = paths["result"]
     if FLAGS.recipe in ("classifier", "augment"):
         print(f"accuracy: {json.dumps(result.extra)}")
+    if "perplexity" in result.extra:
+        print("held-out perplexity: " + ", ".join(f"{p['perplexity']:.2f} (step {p['step']})"
+                                                  for p in result.extra["perplexity"]))
     print(f"model:   {paths['model']}")
     if FLAGS.recipe not in ("classifier", "augment"):
-        print(f"samples: {os.path.join(FLAGS.out, 'samples.png')}")
+        print(f"samples: {paths['samples'] or os.path.join(FLAGS.out, 'samples.png')}")
     print(f"metrics: {paths['metrics']}")
     return 0
 

@@ -15,6 +15,7 @@ from keras_transfer_gan.metrics.feature_extractor import FeatureExtractor
 from keras_transfer_gan.metrics.frechet import fid, frechet_distance, statistics
 from keras_transfer_gan.metrics.inception_score import inception_score
 from keras_transfer_gan.metrics.kid import kid, polynomial_mmd2
+from keras_transfer_gan.metrics.perplexity import perplexity
 from keras_transfer_gan.metrics.precision_recall import precision_recall
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "get_extractor",
     "inception_score",
     "kid",
+    "perplexity",
     "polynomial_mmd2",
     "precision_recall",
     "reference_features",

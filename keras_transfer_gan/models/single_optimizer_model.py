@@ -23,9 +23,14 @@ class SingleOptimizerModel(Architecture, keras.Model):
     returned values.
     """
 
-    def compile(self, optimizer="adam", **kwargs):
-        """Attach the optimizer and build it on every weight (so freezing before or after compile is alike)."""
+    def compile(self, optimizer="adam", regularizers=(), **kwargs):
+        """Attach the optimizer and build it on every weight (so freezing before or after compile is alike).
+
+        `regularizers`: callables ``(submodel) -> scalar`` (e.g. `L2SP`) added to the loss for each
+        sub-model (the EMA copy aside); training settings, not saved with the model.
+        """
         super().compile(optimizer=optimizer, **kwargs)
+        self.regularizers = list(regularizers)
         averages = {id(w) for layer in self.layers if layer.name.endswith("_ema") for w in layer.weights}
         self.optimizer.build([w for w in self.weights if id(w) not in averages])
 
@@ -64,11 +69,21 @@ class SingleOptimizerModel(Architecture, keras.Model):
         """Values derived from the tracked ones, added to the step's logs (e.g. perplexity)."""
         return {}
 
+    def regularization(self):
+        """The regularizers' sum over the sub-models, divided among replicas (their gradients are summed)."""
+        regularizers = getattr(self, "regularizers", ())
+        parts = [layer for layer in self.layers if isinstance(layer, keras.Model) and not layer.name.endswith("_ema")]
+        if not regularizers or not parts:
+            return 0.0
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        return tf.add_n([tf.cast(r(part), tf.float32) for r in regularizers for part in parts]) / replicas
+
     def train_step(self, data):
         inputs, labels = unpack_batch(data)
         with tf.GradientTape() as tape:
             per_example, tracked = self.per_example_losses(inputs, labels)
-            loss = tf.nn.compute_average_loss(per_example)
+            loss = tf.nn.compute_average_loss(per_example) + self.regularization()
             scaled = self.optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
         weights = self.trainable_variables
         if weights:  # a fully frozen model takes no step

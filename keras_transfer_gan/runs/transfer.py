@@ -7,7 +7,7 @@ import time
 import keras
 import numpy as np
 
-from keras_transfer_gan.data import few_shot_split, load_dataset, load_images
+from keras_transfer_gan.data import few_shot_split, load_dataset, load_images, load_text
 from keras_transfer_gan.metrics import extractor_for
 from keras_transfer_gan.models.architecture import Architecture
 from keras_transfer_gan.runs.outputs import load_source, save_model, write_samples
@@ -18,6 +18,9 @@ from keras_transfer_gan.utils.atomic import write_text
 from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
 GAN_RECIPES = ("trgan", "tgan", "ctgan")
+STEP_RECIPES = GAN_RECIPES + ("text",)  # recipes that count in steps and checkpoint
+#: The share of a text corpus held out (its end) for the perplexity the text recipe reports.
+TEXT_HELD_OUT = 0.1
 
 
 def _keep_best(dataset, limit, held_out, image_size, channels, seed, data_dir, extractor, patience):
@@ -50,7 +53,8 @@ def transfer_run(recipe, source, dataset, out, epochs=5, batch_size=64, image_si
                  keep_best=False, held_out=500, patience=None, extractor="auto", finetune_epochs=1, per_class=10,
                  min_confidence=0.0, model_args=None, data_dir=None, verbose=1, safe_mode=True, report_to=print,
                  steps=None, sample_every=None, checkpoint_every=None, resume=False, strategy="default",
-                 precision="float32"):
+                 precision="float32", seq_len=64, freeze_embedding=False, freeze_first_lstm=False, prompt="The ",
+                 length=400, temperature=0.8):
     """What `ktg transfer` does: run `recipe` from `source` on `dataset` and write the result to `out`.
 
     The recipe prints (`report_to`) the transfer report and the freeze summary before training; `out`
@@ -60,8 +64,13 @@ def transfer_run(recipe, source, dataset, out, epochs=5, batch_size=64, image_si
     (settings, history, report, freeze summary). `image_size` defaults to the source's.
 
     A few-shot run counts in `steps` (the data repeats; a batch holds at most the `limit` images);
-    without `steps` it trains `epochs` passes. With `resume`, the GAN recipes continue from the latest
-    checkpoint in ``out/checkpoints`` to the same total. `strategy` and `precision` are as for `train_run`.
+    without `steps` it trains `epochs` passes. With `resume`, the GAN and text recipes continue from the
+    latest checkpoint in ``out/checkpoints`` to the same total. `strategy` and `precision` are as for
+    `train_run`. ``recipe="auto"`` is ``"text"`` for a character-model source, else ``"trgan"``.
+
+    The text recipe reads `dataset` as a corpus (`load_text`), holds out its last `TEXT_HELD_OUT` for the
+    perplexity curve (in ``metrics.json``), trains `steps` (default 500) steps and writes ``samples.txt``
+    (`prompt`, `length`, `temperature`).
 
     Returns:
         ``{"model": path, "samples": path or None, "metrics": path, "result": RecipeResult}``.
@@ -77,16 +86,20 @@ def transfer_run(recipe, source, dataset, out, epochs=5, batch_size=64, image_si
     for name, value in (("cdc", cdc), ("ewc", ewc)):
         if value is not None and value < 0:
             raise ValueError(f"--{name} must be >= 0, got {value}")
-    if (steps or resume or checkpoint_every) and recipe not in GAN_RECIPES:
-        raise ValueError(f"--steps, --resume and --checkpoint_every are for the GAN recipes ({', '.join(GAN_RECIPES)})")
-    epochs, steps_per_epoch = _schedule(steps, sample_every, epochs)
-    if steps is not None and limit:
-        batch_size = min(batch_size, limit)  # a few-shot set smaller than a batch: every image in each batch
     keras.utils.set_random_seed(seed)
     keras.mixed_precision.set_global_policy(precision)  # before the target's layers are built
     strategy = get_strategy(strategy)
     source_model = load_source(source, safe_mode)
     ours = isinstance(source_model, Architecture)
+    if recipe == "auto":
+        recipe = "text" if ours and source_model.family == "text" else "trgan"
+    if (steps or resume or checkpoint_every) and recipe not in STEP_RECIPES:
+        raise ValueError(f"--steps, --resume and --checkpoint_every are for the recipes {', '.join(STEP_RECIPES)}")
+    if recipe == "text":
+        steps = steps or 500
+    epochs, steps_per_epoch = _schedule(steps, sample_every, epochs)
+    if steps is not None and limit:
+        batch_size = min(batch_size, limit)  # a few-shot set smaller than a batch: every image in each batch
     size = image_size or (source_model.image_size if ours and source_model.consumes != "text" else 32)
     if channels is None and recipe in ("classifier", "augment") and ours:
         channels = source_model.channels  # the source reads (or writes) these
@@ -134,12 +147,23 @@ def transfer_run(recipe, source, dataset, out, epochs=5, batch_size=64, image_si
         data = load_dataset(dataset, labels=True, **{**common, "limit": None, "drop_remainder": False})
         result = recipes.augmented_classifier(source_model, images, labels, per_class=per_class, epochs=epochs,
                                               batch_size=batch_size, validation_data=data, seed=seed, verbose=verbose)
+    elif recipe == "text":
+        corpus = load_text(dataset, data_dir=data_dir)
+        cut = int(len(corpus) * (1.0 - TEXT_HELD_OUT))
+        result = recipes.text(source_model, corpus[:cut], steps=steps, eval_every=steps_per_epoch, seq_len=seq_len,
+                              batch_size=batch_size, freeze_embedding=freeze_embedding,
+                              freeze_first_lstm=freeze_first_lstm, l2_sp=l2_sp, held_out=corpus[cut:],
+                              learning_rate=lr, seed=seed, report_to=report_to, verbose=verbose,
+                              callbacks=[callbacks[1]], **{k: v for k, v in training.items() if k != "steps_per_epoch"})
     else:
-        raise ValueError(f"unknown recipe {recipe!r} (choose from {', '.join(recipes.RECIPES)})")
+        raise ValueError(f"unknown recipe {recipe!r} (choose from auto, {', '.join(recipes.RECIPES)})")
     seconds = time.perf_counter() - start
     paths = {"model": save_model(result.model, out), "samples": None, "result": result}
     if recipe in ("trgan", "ctgan"):
         paths["samples"] = write_samples(result.model, os.path.join(out, "samples.png"), 64, seed=seed)
+    elif recipe == "text":
+        paths["samples"] = write_samples(result.model, os.path.join(out, "samples.txt"), length, seed=seed,
+                                         conditions=prompt, temperature=temperature)
     summary = {
         "recipe": recipe, "from": source, "dataset": dataset, "limit": limit,
         "epochs": epochs if steps is None else None, "steps": steps, "sample_every": steps_per_epoch,

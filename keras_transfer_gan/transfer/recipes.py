@@ -18,7 +18,8 @@ import tensorflow as tf
 
 from keras_transfer_gan.models.architecture import Architecture
 from keras_transfer_gan.registry import build_model
-from keras_transfer_gan.training import Trainer, compile_for_training
+from keras_transfer_gan.data import Vocabulary, text_dataset
+from keras_transfer_gan.training import HeldOutPerplexity, Trainer, compile_for_training
 from keras_transfer_gan.transfer.adaptation import (
     FreezeSummary,
     carry_weights,
@@ -38,7 +39,7 @@ from keras_transfer_gan.transfer.regularizers import CDC, EWC, L2SP
 from keras_transfer_gan.utils.checks import check_positive_int
 from keras_transfer_gan.utils.images import match_input
 
-RECIPES = ("trgan", "tgan", "ctgan", "classifier", "augment")
+RECIPES = ("trgan", "tgan", "ctgan", "classifier", "augment", "text")
 AUGMENTS = ("none", "diffaugment", "ada")
 
 
@@ -379,4 +380,64 @@ def augmented_classifier(generator, images, labels, per_class, epochs=1, batch_s
     result.history = _fit(model, dataset, epochs, None, strategy, None, (), verbose)
     if validation_data is not None:
         result.extra["accuracy"] = float(model.evaluate(validation_data, verbose=0, return_dict=True)["accuracy"])
+    return result
+
+
+def text(source, corpus, steps=500, eval_every=100, seq_len=64, batch_size=32, freeze_embedding=False,
+         freeze_first_lstm=False, l2_sp=None, held_out=None, learning_rate=None, seed=0, strategy=None,
+         checkpoint_dir=None, checkpoint_every=None, resume=False, callbacks=(), verbose=0, report_to=None):
+    """Text transfer: a character model trained on a source corpus, adapted to a target corpus.
+
+    The target vocabulary is built from `corpus`; the source's embedding rows and softmax columns are carried
+    **by character** for the characters both vocabularies hold (new characters keep their initialisation;
+    the report lists them); the LSTMs carry over whole. Training runs `steps` steps in blocks of
+    `eval_every`, measuring the perplexity of `held_out` text (never trained on) after each block.
+
+    Args:
+        source: a character model (zoo name such as ``"charlstm_pydocs"``, file or model).
+        corpus: str. The target text itself.
+        steps, eval_every: the budget, in steps, and the measuring interval.
+        seq_len, batch_size: training windows.
+        freeze_embedding, freeze_first_lstm: bool. Keep the embedding / the first LSTM layer as transferred.
+        l2_sp: None or ``(alpha, beta)``: L2-SP towards the transferred starting point (the carried weights;
+            a character new to the target is pulled towards its own initial row).
+        held_out: str or None. Target text not in `corpus`, for the perplexity curve.
+        learning_rate, seed, strategy, checkpoint_dir, checkpoint_every, resume, callbacks, verbose, report_to:
+            as for `trgan`.
+
+    Returns:
+        A `RecipeResult`; ``extra["perplexity"]`` is the held-out curve (``[{"step", "perplexity"}]``).
+    """
+    _check_positive("text", steps=steps, eval_every=eval_every, seq_len=seq_len, batch_size=batch_size)
+    if steps % eval_every:
+        raise ValueError(f"text: steps ({steps}) must be a multiple of eval_every ({eval_every})")
+    source = _source_model(source)
+    if _family(source) != "text":
+        raise ValueError(f"text: the source must be a character model, got {type(source).__name__}")
+    if not isinstance(corpus, str) or not corpus:
+        raise ValueError("text: corpus must be a non-empty string (load_text(...) gives one)")
+    vocabulary = Vocabulary.from_text(corpus)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model, report = derive_model(source, vocabulary=vocabulary, seed=seed)
+        changed = []
+        if freeze_embedding:
+            changed += freeze(model, pattern="network/embedding").changed
+        if freeze_first_lstm:
+            changed += freeze(model, pattern="network/lstm_1").changed
+        penalty = []
+        if l2_sp is not None:  # the carried weights are the reference (vocabulary rows moved by character)
+            penalty = [L2SP({k: v.numpy() for k, v in named_weights(model).items()}, *l2_sp)]
+        compile_for_training(model, strategy, learning_rate=learning_rate, regularizers=penalty)
+    result = RecipeResult(model, report, FreezeSummary.of(model, changed) if changed else None)
+    _announce(report_to, result)
+    windows = (len(corpus) - 1) // seq_len  # a small corpus: every window in each batch
+    data = text_dataset(corpus, vocabulary, seq_len=seq_len, batch_size=min(batch_size, max(windows, 1)),
+                        seed=seed).repeat()
+    tracker = HeldOutPerplexity(held_out, seq_len) if held_out else None
+    callbacks = list(callbacks) + ([tracker] if tracker else [])
+    result.history = _fit(model, data, steps // eval_every, eval_every, strategy, checkpoint_dir, callbacks, verbose,
+                          checkpoint_every, resume)
+    if tracker is not None:
+        result.extra["perplexity"] = tracker.history
     return result

@@ -115,13 +115,18 @@ def carry_weights(source, target, mode="average", class_map=None, vocabularies=N
             if own is not None and own != vocabulary:
                 raise ValueError(f"rebuild_heads: the {which} vocabulary given ({vocabulary.size} characters) is not "
                                  f"the {which} model's ({own.size} characters)")
+    # A vocabulary that changed, even at the same size, is carried by character, never by id.
+    remap = vocabularies is not None and vocabularies[0] != vocabularies[1]
+    vocabulary_heads = {path: var.numpy() for path, var in named_weights(target).items()
+                        if remap and (declared_head(target, path) or ("",))[0].startswith("vocabulary")}
     report = transfer_weights(source, target, dont_load=dont_load)
     source_arrays = {k: np.asarray(v.numpy()) for k, v in named_weights(source).items()}
     target_vars = named_weights(target)
     rows = []
     for row in report.rows:
-        head = declared_head(target, row.path) if row.status == "shape mismatch" else None
-        if head is None:
+        head = declared_head(target, row.path)
+        mismatch = row.status == "shape mismatch" or (row.path in vocabulary_heads and row.status == "copied")
+        if head is None or not mismatch:
             rows.append(row)
             continue
         (kind, name), value, variable = head, source_arrays[row.path], target_vars[row.path]
@@ -129,23 +134,37 @@ def carry_weights(source, target, mode="average", class_map=None, vocabularies=N
             axis = _channel_axis(_find_layer(target, row.path, name), kind, value.ndim)
             new = _adapt_channels(value, row.target_shape, kind, axis, mode)
         else:
-            new = _adapt_rows(value, np.asarray(variable.numpy()), kind, row.path, class_map, vocabularies)
+            current = vocabulary_heads.get(row.path, np.asarray(variable.numpy()))  # new rows keep their init
+            new = _adapt_rows(value, current, kind, row.path, class_map, vocabularies)
         if new is None:
             rows.append(row)
             continue
         variable.assign(new.astype(np.float32))
         rows.append(TransferRow(row.path, "adapted", row.source_shape, row.target_shape))
-    return TransferReport(rows)
+    notes = []
+    if remap:
+        source_vocabulary, target_vocabulary = vocabularies
+        known = [c for c in target_vocabulary.chars[1:] if c in source_vocabulary]
+        new_chars = [c for c in target_vocabulary.chars[1:] if c not in source_vocabulary]
+        fresh = f": {''.join(new_chars)!r}" if new_chars else ""
+        notes.append(f"vocabulary: {len(known)} of the target's {target_vocabulary.size - 1} characters carried "
+                     f"from the source by character (embedding rows, softmax columns); {len(new_chars)} new, "
+                     f"initialised{fresh}")
+    return TransferReport(rows, notes)
 
 
 def derive_model(source, **overrides):
-    """A fresh model of the source's class with `overrides`, carrying its weights: ``(model, report)``."""
+    """A fresh model of the source's class with `overrides`, carrying its weights: ``(model, report)``.
+
+    A new ``vocabulary=`` is carried by character (`carry_weights` with both vocabularies).
+    """
     config = source.get_config()
     unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise ValueError(f"unknown override {unknown[0]!r} for {type(source).__name__}")
     target = type(source).from_config({**config, **overrides})
-    return target, carry_weights(source, target)
+    vocabularies = (source.vocabulary, target.vocabulary) if "vocabulary" in overrides else None
+    return target, carry_weights(source, target, vocabularies=vocabularies)
 
 
 def rebuild_heads(source, target, mode="average", class_map=None, vocabularies=None, dont_load=()):

@@ -23,8 +23,9 @@ class TransferReport:
     weight nothing took); ``not loaded`` (skipped by a `dont_load` pattern).
     """
 
-    def __init__(self, rows):
+    def __init__(self, rows, notes=()):
         self.rows = list(rows)
+        self.notes = list(notes)  # lines that say how the adapted heads were carried (e.g. which characters)
 
     def by_status(self, status):
         """Paths with a given status."""
@@ -46,6 +47,7 @@ class TransferReport:
         return {
             "counts": self.counts(),
             "rows": [dataclasses.asdict(row) for row in self.rows],
+            "notes": self.notes,
         }
 
     def __str__(self):
@@ -61,6 +63,6 @@ class TransferReport:
             )
         counts = ", ".join(f"{n} {status}" for status, n in self.counts().items() if n)
         lines.append(f"{len(self.rows)} weights: {counts}")
-        return "\n".join(lines)
+        return "\n".join(lines + self.notes)
 
     __repr__ = __str__
