@@ -1,12 +1,18 @@
 """keras_transfer_gan: train generative models on small data by transfer, with Keras 3.
 
 The public API is imported lazily, so `import keras_transfer_gan` does not load
-TensorFlow; the CLI relies on this to set TensorFlow's environment first.
+TensorFlow; the CLI relies on this to set TensorFlow's environment first. The
+package's Keras classes register themselves as soon as Keras is loaded
+(`serializables`), so `keras.models.load_model` reads any `.keras` file the
+package wrote once `keras_transfer_gan` has been imported.
 """
 
 import importlib
 
+from keras_transfer_gan.serializables import register_when_keras_loads
+
 __version__ = "0.1.0"
+register_when_keras_loads()
 
 _LAZY = {
     "create_model": "keras_transfer_gan.factory",

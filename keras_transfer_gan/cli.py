@@ -29,6 +29,32 @@ def _set_tf_environment():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 
+def import_tensorflow(quiet=True):
+    """Import TensorFlow (and look for devices) with its C++ start-up lines discarded when `quiet`.
+
+    TensorFlow 2.21 writes them straight to file descriptor 2 whatever TF_CPP_MIN_LOG_LEVEL says
+    (absl's "All log messages before absl::InitializeLog()", the oneDNN notice, "Could not find cuda
+    drivers", cuInit errors), so fd 2 points at /dev/null meanwhile. Python errors still reach stderr:
+    they are printed after it is restored. Listing the physical devices does not initialise TensorFlow's
+    context, so a multi-worker strategy can still be set up afterwards.
+    """
+    if not quiet:
+        import tensorflow as tf
+
+        return tf
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+    return tf
+
+
 _set_tf_environment()
 
 from absl import app, flags, logging  # noqa: E402
@@ -76,7 +102,8 @@ flags.DEFINE_bool("unsafe", False, "Load .keras files with safe_mode=False (allo
                   "only for files you trust).")
 flags.DEFINE_integer("n", 64, "sample: number of images; evaluate: number of samples.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
-flags.DEFINE_integer("verbose", 1, "0: quiet; 1: progress bar.")
+flags.DEFINE_integer("verbose", 1, "0: quiet; 1: progress bar; 2: also TensorFlow's C++ start-up lines (else "
+                     "discarded; KTG_TF_LOGS=1 shows them too).")
 flags.DEFINE_integer("seq_len", 64, "Text models: characters per training window (export: the TFLite window).")
 flags.DEFINE_integer("vocab_size", None, "Text models: keep the most frequent characters (with the unknown token).")
 flags.DEFINE_string("prompt", "The ", "Text models: the text to continue.")
@@ -128,15 +155,15 @@ COMMAND_FLAGS = {
     "train": {"model", "out", "epochs", "lr", "beta1", "model_args", "tiny", "strategy", "loop", "resume",
               "precision", "jit_compile", "steps_per_execution", "checkpoint_every", "on_nonfinite", "deterministic",
               "verbose", "vocab_size", *_DATA, *_TEXT},
-    "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", *_TEXT},
+    "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", "verbose", *_TEXT},
     "transfer": {"from", "out", "epochs", "lr", "model_args", "recipe", "freeze_d", "augment", "l2_sp", "cdc", "ewc",
                  "scale_shift", "keep_best", "held_out", "patience", "extractor", "finetune_epochs", "per_class",
                  "min_confidence", "verbose", "unsafe", "steps", "sample_every", "checkpoint_every", "resume",
                  "strategy", "precision", "freeze_embedding", "freeze_first_lstm", *_DATA, *_TEXT},
     "export": {"model", "out", "format", "quantize", "name", "version", "overwrite", "signature", "batch_size",
-               "seq_len", "dataset", "seed", "data_dir", "unsafe"},
+               "seq_len", "dataset", "seed", "data_dir", "unsafe", "verbose"},
     "evaluate": {"model", "out", "dataset", "metrics", "n", "limit", "seed", "extractor", "split", "data_dir",
-                 "unsafe"},
+                 "unsafe", "verbose"},
     "zoo": set(),
 }
 OUR_FLAGS = set().union(*COMMAND_FLAGS.values())
@@ -297,6 +324,8 @@ def main(argv):
         return 2
     try:
         _check_flags(argv[1])
+        if argv[1] != "zoo":  # zoo reads files only
+            import_tensorflow(quiet=FLAGS.verbose < 2 and not os.environ.get("KTG_TF_LOGS"))
         if argv[1] == "zoo":
             return cmd_zoo(argv[2:])
         commands = {"train": cmd_train, "sample": cmd_sample, "transfer": cmd_transfer, "export": cmd_export,

@@ -3,6 +3,8 @@ traceback) and leaves every existing file untouched."""
 
 import hashlib
 import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -140,3 +142,26 @@ def test_cli_bad_input(case, sandbox, tmp_path, capsys):
 
 def test_the_table_is_big_enough():
     assert len(CASES) + len(CLI_CASES) >= 25
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_cli_bad_input_in_a_fresh_process_prints_one_line(case, sandbox, tmp_path):
+    """A real `ktg` process: its whole stderr is the one-line error, TensorFlow's start-up lines discarded."""
+    root, _, _ = sandbox
+    argv = [a.replace("ROOT", str(root)).replace("OUT", str(tmp_path / "out")) for a in case[1]]
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KTG_TF_LOGS")}
+    job = subprocess.run([sys.executable, "-m", "keras_transfer_gan.cli", *argv], capture_output=True, text=True,
+                         timeout=300, env=env)
+    assert job.returncode == 2
+    lines = job.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ktg") and case[2] in lines[0], job.stderr
+
+
+def test_tensorflows_start_up_lines_show_when_asked(tmp_path):
+    argv = [sys.executable, "-m", "keras_transfer_gan.cli", "sample", "--model", str(tmp_path / "none.keras"),
+            "--out", str(tmp_path / "g.png")]
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KTG_TF_LOGS")}
+    for extra, extra_env in ((["--verbose", "2"], {}), ([], {"KTG_TF_LOGS": "1"})):
+        job = subprocess.run(argv + extra, capture_output=True, text=True, timeout=300, env={**env, **extra_env})
+        assert job.returncode == 2 and len(job.stderr.strip().splitlines()) > 1, job.stderr

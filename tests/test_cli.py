@@ -172,7 +172,7 @@ def test_transfer_prints_report_and_freeze_summary_before_training(transfer_sour
     (["transfer", "--from", "SRC", "--out", "x", "--l2_sp", "0.1"], "--l2_sp: expected 'alpha,beta'"),
     (["transfer", "--from", "SRC", "--out", "x", "--freeze-d", "9"], "cannot freeze 9"),
     (["transfer", "--from", "SRC", "--out", "x", "--steps", "7", "--sample_every", "3"], "multiple of --sample_every"),
-    (["transfer", "--recipe", "classifier", "--from", "SRC", "--out", "x", "--resume"], "are for the GAN recipes"),
+    (["transfer", "--recipe", "classifier", "--from", "SRC", "--out", "x", "--resume"], "are for the recipes trgan, tgan, ctgan, text"),
     (["zoo", "info"], "usage: ktg zoo list"),
 ])
 def test_transfer_bad_input(argv, message, transfer_sources, capsys):
