@@ -4,25 +4,33 @@ Each checkpoint directory holds ``model.keras``, ``model.keras.sha256`` (the
 file's SHA-256, checked before every load) and ``config.json`` (the zoo config
 that trained it). `tools/train_zoo.py NAME` rebuilds one from ``zoo/NAME/config.json``.
 
-The checkpoints ship with the source tree (an editable install finds them);
-``KTG_ZOO_DIR`` points elsewhere (a directory of ``NAME/`` folders).
+An installed package carries the zoo in ``keras_transfer_gan/zoo_data/`` (``checkpoints/`` and
+``cards/``, copied there when the wheel is built); an editable install finds ``saved_models/`` and
+``zoo/`` in the source tree. ``KTG_ZOO_DIR`` points elsewhere (a directory of ``NAME/`` folders).
 """
 
 import hashlib
 import json
 import os
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_PACKAGE)
+
+
+def _installed(part):
+    path = os.path.join(_PACKAGE, "zoo_data", part)
+    return path if os.path.isdir(path) else None
 
 
 def zoo_dir():
-    """The directory holding the checkpoints (``$KTG_ZOO_DIR`` or the tree's ``saved_models/``)."""
-    return os.environ.get("KTG_ZOO_DIR") or os.path.join(_ROOT, "saved_models")
+    """The directory holding the checkpoints: ``$KTG_ZOO_DIR``, the installed package's, or the tree's
+    ``saved_models/``."""
+    return os.environ.get("KTG_ZOO_DIR") or _installed("checkpoints") or os.path.join(_ROOT, "saved_models")
 
 
 def cards_dir():
-    """The directory holding zoo configs and model cards (the tree's ``zoo/``)."""
-    return os.path.join(_ROOT, "zoo")
+    """The directory holding zoo configs and model cards: the installed package's, or the tree's ``zoo/``."""
+    return _installed("cards") or os.path.join(_ROOT, "zoo")
 
 
 def list_zoo():
