@@ -1,7 +1,7 @@
 """Few-shot transfer versus scratch on real data: FID against steps and against N, per method, source and target.
 
     python tools/transfer_study.py --out docs                  # make study: about an hour on 2 CPU cores
-    python tools/transfer_study.py --targets close --sizes 10 --seeds 0 --steps 200 --out /tmp/s   # smoke run
+    python tools/transfer_study.py --plan grid --targets close --sizes 10 --seeds_small 0 --steps 200 --out /tmp/s
 
 Targets (``--targets``, presets of source checkpoint and target data):
 
@@ -9,15 +9,17 @@ Targets (``--targets``, presets of source checkpoint and target data):
 - ``colour``: `dcgan_mnist` (gray digits) -> MNIST-M (the same digits over colour photo patches);
 - ``far``: `dcgan_mnist` -> Fashion-MNIST 3,9, to show where transfer stops helping.
 
-For each target, each N in ``--sizes`` and each seed (``--seeds_small`` where N <= 25, ``--seeds`` above),
+For each cell of the plan (``--plan trimmed``: the cells of ``TRIMMED``, about an hour; ``--plan grid``: each
+target, each N in ``--sizes`` and each seed, ``--seeds_small`` where N <= 25 and ``--seeds`` above),
 a few-shot subset of N images is drawn from the target's train split with up to ``--held_out`` other train
-images kept aside; every method in ``--methods`` (see `keras_transfer_gan.transfer.comparison`) trains for
-``--steps`` steps of batch ``--batch_size`` and is measured every ``--eval_every`` steps against the
-target's *test* split (never trained on, never used for selection) on the target domain's evaluator
-(`extractor_for`): FID, KID, precision/recall of ``--n_fake`` samples, and memorisation. The checkpoint
-reported is the one with the lowest KID against the held-out train images (best-checkpoint selection);
-the oracle best (lowest test FID on the curve) is reported beside it. Two floors per draw: the N training
-images repeated (what a copier scores) and as many held-out real images as samples.
+images kept aside; every method in ``--methods`` (see `study_arms.py`; the fewer ``--methods_large``
+where N > 25 and on the far target) trains for ``--steps`` steps of batch ``--batch_size`` and is measured
+every ``--eval_every`` steps against the target's *test* split (never trained on, never used for
+selection) on the target domain's evaluator (`extractor_for`): FID, KID, precision/recall of ``--n_fake``
+samples, and memorisation. The checkpoint reported is the one with the lowest KID against the held-out
+train images (best-checkpoint selection); the oracle best (lowest test FID on the curve) is reported beside
+it. Two floors per draw: the N training images repeated (what a copier scores) and as many held-out real
+images as samples.
 
 Writes ``transfer_study.md`` (tables and the verdict against the target), ``transfer_study.png`` (best FID
 against N per method: where the curves cross is the finding), ``transfer_study_curves.png`` (FID against
@@ -54,19 +56,41 @@ TARGETS = {
     "far": ("dcgan_mnist", "fashion_mnist:3,9", 1),
 }
 BASELINE = "scratch+diffaugment"
+#: Arms run at N > 25 and on the far target (the study's trim: the baseline, the standard transfer, CDC).
+LARGE_METHODS = "scratch+diffaugment,trgan+freeze_d+diffaugment,trgan+freeze_d+diffaugment+cdc"
+_MAIN = ("scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+ewc",
+         "trgan+freeze_d+diffaugment+cdc")
+#: ``--plan trimmed`` (the default, about an hour on 2 cores): (target, N, seeds, methods) cells.
+TRIMMED = (
+    ("close", 10, (0, 1, 2), _MAIN),
+    ("close", 25, (0, 1, 2), _MAIN),
+    ("close", 25, (0,), ("scratch", "trgan+scale_shift+diffaugment")),
+    ("close", 100, (0,), _MAIN[:2]),
+    ("colour", 10, (0,), _MAIN[:3]),
+    ("colour", 25, (0,), _MAIN[:3]),
+    ("far", 25, (0,), _MAIN[:2]),
+)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", default="trimmed", choices=("trimmed", "grid"),
+                        help="trimmed: the cells of TRIMMED (about an hour); grid: every target x size x seed x method")
+    parser.add_argument("--cache_dir", default=None, help="finished runs, reused by a rerun with the same settings "
+                        "(default: OUT/.study_runs)")
     parser.add_argument("--targets", default="close,colour,far", help=f"comma list of {', '.join(TARGETS)}")
     parser.add_argument("--source", default=None, help="override the preset source (zoo name or model file)")
     parser.add_argument("--target", default=None, help="override the preset target dataset spec")
     parser.add_argument("--sizes", default="10,25,100,1000", help="few-shot sizes N (comma list)")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", default=",".join(METHODS), help="arms where N <= 25")
+    parser.add_argument("--methods_large", default=LARGE_METHODS, help="arms where N > 25, and for --far_targets")
+    parser.add_argument("--far_targets", default="far", help="targets that run --methods_large at every N and only "
+                        "--far_sizes")
+    parser.add_argument("--far_sizes", default="10,25,100")
     parser.add_argument("--seeds_small", default="0,1,2", help="seeds where N <= 25")
     parser.add_argument("--seeds", default="0,1", help="seeds where N > 25")
-    parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--eval_every", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--eval_every", type=int, default=400)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--freeze_d", type=int, default=2)
     parser.add_argument("--n_fake", type=int, default=500)
@@ -76,8 +100,59 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _seeds(args, n):
-    return [int(s) for s in (args.seeds_small if n <= 25 else args.seeds).split(",")]
+def _plan(args):
+    """``[(target, n, seeds, methods)]``: the trimmed plan of ``--plan trimmed``, or the full grid."""
+    targets = [t.strip() for t in args.targets.split(",")]
+    if args.plan == "trimmed":
+        return [cell for cell in TRIMMED if cell[0] in targets]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    small, large = args.methods.split(","), args.methods_large.split(",")
+    cells = []
+    for target in targets:
+        far = target in args.far_targets.split(",")
+        chosen = [int(s) for s in args.far_sizes.split(",")] if far else sizes
+        for n in sizes:
+            if n in chosen:
+                seeds = [int(s) for s in (args.seeds_small if n <= 25 else args.seeds).split(",")]
+                cells.append((target, n, seeds, large if far or n > 25 else small))
+    return cells
+
+
+def _trim_note(args):
+    if args.plan != "trimmed":
+        return (f"Full grid: seeds {args.seeds_small} where N <= 25, {args.seeds} above; at N > 25, and on the far "
+                f"target (N in {args.far_sizes} only), the arms are {args.methods_large}.")
+    cells = "; ".join(f"{t} N={n} seeds {','.join(map(str, s))}: {', '.join(method_label(m) for m in ms)}"
+                      for t, n, s, ms in TRIMMED)
+    return ("Trimmed to fit about an hour on 2 cores (`--plan grid` runs every method at N in 10, 25, 100, 1000 with "
+            f"3 seeds at N <= 25): {cells}. N = 1000 is not run.")
+
+
+def _cache_path(args, target, n, seed, method):
+    return os.path.join(args.cache_dir or os.path.join(args.out, ".study_runs"), f"{target}-n{n}-s{seed}-{method}.json")
+
+
+def _signature(args, source_name, spec):
+    return {"source": source_name, "dataset": spec, "steps": args.steps, "eval_every": args.eval_every,
+            "batch_size": args.batch_size, "freeze_d": args.freeze_d, "n_fake": args.n_fake,
+            "held_out": args.held_out, "extractor": args.extractor}
+
+
+def _cached_run(path, signature):
+    """A finished run of an earlier, interrupted study with the same settings, or None."""
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return saved["run"] if saved.get("signature") == signature else None
+
+
+def _save_run(path, signature, run):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"signature": signature, "run": run}, f)
+    os.replace(path + ".tmp", path)
 
 
 def _at(curve, step):
@@ -243,39 +318,51 @@ def plot_curves(runs, methods, sizes, path):
 
 def main(argv=None):
     args = parse_args(argv)
-    methods = [m.strip() for m in args.methods.split(",")]
-    sizes = [int(s) for s in args.sizes.split(",")]
+    every = f"{args.methods},{args.methods_large}".split(",")
+    methods = list(dict.fromkeys(m.strip() for m in every if m.strip()))
     targets = [t.strip() for t in args.targets.split(",")]
     unknown = [t for t in targets if t not in TARGETS]
     if unknown:
         sys.exit(f"transfer_study: unknown target {unknown[0]!r} (choose from {', '.join(TARGETS)})")
+    plan = [cell for cell in _plan(args) if cell[0] in targets]
+    sizes = sorted({n for _, n, _, _ in plan})
+    methods = list(dict.fromkeys([m for _, _, _, ms in plan for m in ms] + methods))
     runs, floors, start = [], [], time.perf_counter()
-    for target in targets:
+    for target in dict.fromkeys(cell[0] for cell in plan):
         source_name, spec, channels = TARGETS[target]
         source_name, spec = args.source or source_name, args.target or spec
+        signature = _signature(args, source_name, spec)
         source = load_pretrained(source_name)
         extractor = get_extractor(extractor_for(spec) if args.extractor == "auto" else args.extractor)
         reference, _ = load_images(spec, image_size=source.image_size, channels=channels, split="test")
         key = f"{spec}-test-{source.image_size}x{channels}"
-        for n in sizes:
-            for seed in _seeds(args, n):
+        for _, n, seeds, arms in (cell for cell in plan if cell[0] == target):
+            for seed in seeds:
                 images, held_out = few_shot_split(spec, n, args.held_out, source.image_size, channels, seed)
-                copier = copier_floor(images, reference, extractor, args.n_fake, key, seed)
-                real = evaluate_samples(reference, held_out[:args.n_fake], extractor, ("fid", "pr"), reference_key=key)
-                floors.append({"target": target, "n": n, "seed": seed, "copier_fid": copier["fid"],
-                               "copier_recall": copier["recall"], "real_fid": real["fid"],
-                               "real_n": int(min(len(held_out), args.n_fake))})
-                for method in methods:
-                    run = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
-                                  batch_size=args.batch_size, seed=seed, n_fake=args.n_fake, freeze_d=args.freeze_d,
-                                  reference_key=key, held_out=held_out)
-                    run.pop("model"), run.pop("report")
-                    run.update(target=target, n=n, source=source_name, dataset=spec)
+                if not any(f["target"] == target and f["n"] == n and f["seed"] == seed for f in floors):
+                    copier = copier_floor(images, reference, extractor, args.n_fake, key, seed)
+                    real = evaluate_samples(reference, held_out[:args.n_fake], extractor, ("fid", "pr"),
+                                            reference_key=key)
+                    floors.append({"target": target, "n": n, "seed": seed, "copier_fid": copier["fid"],
+                                   "copier_recall": copier["recall"], "real_fid": real["fid"],
+                                   "real_n": int(min(len(held_out), args.n_fake))})
+                for method in arms:
+                    path = _cache_path(args, target, n, seed, method)
+                    run = _cached_run(path, signature)
+                    cached = run is not None
+                    if not cached:
+                        run = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
+                                      batch_size=args.batch_size, seed=seed, n_fake=args.n_fake,
+                                      freeze_d=args.freeze_d, reference_key=key, held_out=held_out)
+                        run.pop("model"), run.pop("report")
+                        run.update(target=target, n=n, source=source_name, dataset=spec)
+                        _save_run(path, signature, run)
                     runs.append(run)
                     s = arm_summary(run)
                     print(f"{target:<6} N={n:<4} seed={seed} {method:<34} FID {run['curve'][0]['fid']:7.2f} -> "
                           f"selected {s['fid']:7.2f} (step {s['step']}), oracle {s['oracle_fid']:7.2f}  "
-                          f"[{run['train_seconds']:.0f} s; {time.perf_counter() - start:.0f} s so far]", flush=True)
+                          f"[{run['train_seconds']:.0f} s{', cached' if cached else ''}; "
+                          f"{time.perf_counter() - start:.0f} s so far]", flush=True)
     total = time.perf_counter() - start
     rows = summarize(runs, floors, methods, sizes)
     os.makedirs(args.out, exist_ok=True)
@@ -301,7 +388,7 @@ def main(argv=None):
              "Memorisation: mean RMS pixel distance of samples to their nearest training image over the same for "
              "held-out real images (below 1: copying). Steps to the baseline's best: the first evaluation at which "
              f"the arm reaches {method_label(BASELINE)}'s best test FID of the same draw. Mean +- std over seeds "
-             f"({args.seeds_small} where N <= 25, {args.seeds} above).", "",
+             "(one seed: no std). " + _trim_note(args), "",
              "## Against the target", "", *verdict(rows, args.steps), "",
              "## Every arm", "", *table(rows, args.steps), "",
              "![best FID against N](transfer_study.png)", "", "![FID against steps](transfer_study_curves.png)", ""]
