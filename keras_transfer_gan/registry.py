@@ -139,7 +139,7 @@ _SMALL = {"g_filters": 32, "d_filters": 32}
 # statistics keep them identical on every replica and worker.
 _SYNC_BN = dict(sync_batchnorm=True)
 
-register_model("dcgan", DCGAN, "DCGAN: transposed-conv generator, strided-conv discriminator (16/32/64 px)",
+register_model("dcgan", DCGAN, "DCGAN: transposed-conv generator, strided-conv discriminator (16/32/64/128 px)",
                tiny=_GAN_TINY, distributed=_SYNC_BN,
                short_run=dict(dataset="digits", epochs=10, model_args=_SMALL))
 register_model("wgan_gp", WGANGP, "WGAN-GP: Wasserstein critic with gradient penalty, n_critic steps per G step",

@@ -1,4 +1,4 @@
-"""DCGAN (Radford et al., 2016) at 16, 32 or 64 pixels, gray or colour."""
+"""DCGAN (Radford et al., 2016) at 16, 32, 64 or 128 pixels, gray or colour."""
 
 import math
 
@@ -110,7 +110,7 @@ class DCGAN(GAN):
 
     Args:
         latent_dim: int. Noise size. Defaults to 100.
-        image_size: int. 16, 32 or 64. Defaults to 32.
+        image_size: int. 16, 32, 64 or 128. Defaults to 32.
         channels: int. 1 or 3. Defaults to 1.
         g_filters: int. Generator width at the last upsampling block (doubles
             towards the input). Defaults to 64.

@@ -31,7 +31,7 @@ def build_backbone(backbone, weights, image_size, feature_blocks):
     if backbone != "vgg19":
         raise ValueError(f"FeatureBackboneGenerator: backbone must be 'vgg19' or a keras.Model, got {backbone!r}")
     if image_size < 32:
-        raise ValueError(f"FeatureBackboneGenerator: VGG19 needs image_size 32 or 64, got {image_size}")
+        raise ValueError(f"FeatureBackboneGenerator: VGG19 needs image_size 32 or more, got {image_size}")
     if not 1 <= feature_blocks <= 5:
         raise ValueError(f"FeatureBackboneGenerator: feature_blocks must be in 1..5, got {feature_blocks!r}")
     if weights not in (None, "imagenet") and not (isinstance(weights, str) and os.path.isfile(weights)):
@@ -83,7 +83,7 @@ class FeatureBackboneGenerator(GAN):
     ...                                  latent_dim=16, g_filters=8, d_filters=8)
     """
 
-    SUPPORTED_SIZES = (16, 32, 64)  # VGG19 needs 32 or 64; a given backbone may read 16
+    SUPPORTED_SIZES = (16, 32, 64, 128)  # VGG19 needs 32 or more; a given backbone may read 16
     consumes = "conditioning_images"
     conditions = "images"
     transfer_heads = DCGAN.transfer_heads

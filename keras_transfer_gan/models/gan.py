@@ -14,6 +14,10 @@ from keras_transfer_gan.utils.checks import check_positive_int
 from keras_transfer_gan.utils.replicas import replica_slice
 
 
+#: Image sizes of the DCGAN family (a 4x4 start doubled up to the size).
+SIZES = (16, 32, 64, 128)
+
+
 class GAN(Architecture, keras.Model):
     """Base class for generator/discriminator models trained adversarially.
 
@@ -34,7 +38,7 @@ class GAN(Architecture, keras.Model):
 
     Args:
         latent_dim: int. Size of the generator's input noise.
-        image_size: int. Output height and width: 16, 32 or 64.
+        image_size: int. Output height and width: 16, 32, 64 or 128.
         channels: int. 1 (gray) or 3 (RGB).
         ema_decay: float or None. Keep an exponential moving average of the
             generator's weights (`generator_ema`), used for sampling and
@@ -51,7 +55,7 @@ class GAN(Architecture, keras.Model):
     #: Whether G's hidden transposed convolutions are modulated (`ModulatedConv2DTranspose`; see DCGAN).
     modulated_kernels = False
     config_fields = ("latent_dim", "image_size", "channels", "ema_decay", "seed")
-    SUPPORTED_SIZES = (16, 32, 64)
+    SUPPORTED_SIZES = SIZES
     #: Adversarial loss used when `compile` is given none.
     default_loss = "non_saturating"
     #: Names of extra logged values (besides d_loss and g_loss) the hooks return.

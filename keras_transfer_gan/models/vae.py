@@ -9,6 +9,7 @@ import tensorflow as tf
 from keras_transfer_gan.losses import kl_divergence
 from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.dcgan import build_dcgan_decoder
+from keras_transfer_gan.models.gan import SIZES
 from keras_transfer_gan.models.ema import make_ema_copy
 from keras_transfer_gan.models.inputs import class_labels, prior_noise
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
@@ -30,7 +31,7 @@ class VAE(SingleOptimizerModel):
 
     Args:
         latent_dim: int. Defaults to 32.
-        image_size: int. 16, 32 or 64. Defaults to 32.
+        image_size: int. 16, 32, 64 or 128. Defaults to 32.
         channels: int. 1 or 3. Defaults to 1.
         filters: int. Encoder width at the first block and decoder width at
             the last. Defaults to 32.
@@ -66,8 +67,8 @@ class VAE(SingleOptimizerModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if image_size not in (16, 32, 64):
-            raise ValueError(f"VAE: image_size must be one of (16, 32, 64), got {image_size!r}")
+        if image_size not in SIZES:
+            raise ValueError(f"VAE: image_size must be one of {SIZES}, got {image_size!r}")
         if channels not in (1, 3):
             raise ValueError(f"VAE: channels must be 1 or 3, got {channels!r}")
         if num_classes == 1 or num_classes < 0:
