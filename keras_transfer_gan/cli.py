@@ -75,7 +75,7 @@ flags.DEFINE_integer("steps", None, "transfer: train this many steps (the few-sh
 flags.DEFINE_integer("sample_every", None, "transfer --steps: steps between sample grids and checkpoints "
                      "(default: 100, or --steps if fewer).")
 flags.DEFINE_integer("batch_size", 64, "Global batch size (export --format tflite: the fixed batch, default 1).")
-flags.DEFINE_integer("image_size", 32, "Image height and width (16, 32 or 64).")
+flags.DEFINE_integer("image_size", 32, "Image height and width (16, 32, 64 or 128).")
 flags.DEFINE_integer("channels", None, "1 or 3; default: the dataset's own.")
 flags.DEFINE_integer("limit", None, "Use a fixed, seeded subset of this many images.")
 flags.DEFINE_integer("seed", 0, "Seed for data order, subset, initial weights and noise.")
@@ -87,8 +87,9 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"]
                   "Distribution strategy (multi_worker reads TF_CONFIG).")
 flags.DEFINE_enum("loop", "trainer", ["trainer", "fit"], "Custom-loop Trainer (checkpoints, resume) or keras fit.")
 flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint in --out.")
-flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
-                  "train: Keras dtype policy; mixed_float16 (GPU) adds dynamic loss scaling.")
+flags.DEFINE_enum("precision", "auto", ["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+                  "train/transfer: Keras dtype policy; auto: mixed_bfloat16 where the CPU (AVX512_BF16, AMX) or "
+                  "GPU/TPU has bfloat16 arithmetic, else float32; mixed_float16 (GPU) adds dynamic loss scaling.")
 flags.DEFINE_enum("jit_compile", "auto", ["auto", "on", "off"],
                   "train: XLA for the step; auto is Keras' choice (off on CPU-only machines and when distributed).")
 flags.DEFINE_integer("steps_per_execution", 1, "train --loop=fit: steps run per call into the graph.")
@@ -216,6 +217,10 @@ def _l2_sp():
     return alpha, beta
 
 
+def _print_precision(paths):
+    print(f"precision: {paths['precision']} ({paths['precision_reason']})")
+
+
 def cmd_train():
     from keras_transfer_gan.runs import train_run
 
@@ -225,6 +230,7 @@ def cmd_train():
     paths = train_run(
         FLAGS.model, FLAGS.dataset, FLAGS.out, model_args=_parse_model_args(FLAGS.model_args),
         **{name: FLAGS[name].value for name in COMMAND_FLAGS["train"] - {"model", "dataset", "out", "model_args"}})
+    _print_precision(paths)
     print(f"model:   {paths['model']}")
     print(f"samples: {paths['samples']}")
     print(f"metrics: {paths['metrics']}")
@@ -254,6 +260,7 @@ def cmd_transfer():
                          image_size=FLAGS.image_size if FLAGS["image_size"].present else None,
                          **{name: FLAGS[name].value for name in names - {"recipe"}})
     result = paths["result"]
+    _print_precision(paths)
     if FLAGS.recipe in ("classifier", "augment"):
         print(f"accuracy: {json.dumps(result.extra)}")
     if "perplexity" in result.extra:

@@ -9,6 +9,7 @@ from PIL import Image
 
 from keras_transfer_gan import create_model
 from keras_transfer_gan.registry import get_entry, list_models
+from keras_transfer_gan.training import resolve_precision
 from keras_transfer_gan.transfer import load_pretrained
 
 
@@ -27,6 +28,8 @@ def test_train_then_sample(tmp_path):
                  "--image_size", "16", "--batch_size", "32", "--epochs", "2", "--out", str(out), "--verbose", "0")
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"model:   {out / 'model.keras'}" in result.stdout
+    policy, reason = resolve_precision("auto")  # the default follows this machine's hardware, and says why
+    assert f"precision: {policy} ({reason})" in result.stdout
     assert {"model.keras", "metrics.json", "samples.png", "checkpoints", "tensorboard"} <= set(os.listdir(out))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["history"]["step"] == [4, 8]
@@ -54,6 +57,7 @@ def test_train_with_fit_mixed_bfloat16_and_steps_per_execution(tmp_path):
                  "--batch_size", "16", "--epochs", "1", "--loop", "fit", "--precision", "mixed_bfloat16",
                  "--steps_per_execution", "2", "--jit_compile", "off", "--out", str(out), "--verbose", "0")
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "precision: mixed_bfloat16 (asked for)" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["precision"] == "mixed_bfloat16" and metrics["jit_compile"] is False
     assert np.isfinite(metrics["history"]["loss"][-1])

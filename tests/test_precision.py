@@ -124,3 +124,51 @@ def test_trainer_under_xla_is_reproducible(digits16):
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
 
+
+
+# --- precision="auto": the policy follows the hardware -------------------------------------------------------
+
+from keras_transfer_gan.training import auto_precision, cpu_features, precision_scope, resolve_precision  # noqa: E402
+
+AVX2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
+AVX512_BF16 = AVX2 | {"avx512f", "avx512_vnni", "avx512_bf16"}
+
+
+@pytest.mark.parametrize("flags, accelerators, expected", [
+    (AVX2, [], "float32"),                                  # bfloat16 emulated: 10x slower
+    (AVX512_BF16, [], "mixed_bfloat16"),                    # the CPU has AVX512_BF16
+    (AVX2 | {"amx_bf16"}, [], "mixed_bfloat16"),            # AMX
+    (AVX2, [("GPU", (8, 0))], "mixed_bfloat16"),            # Ampere and later
+    (AVX2, [("GPU", (7, 5))], "float32"),                   # Turing: no bfloat16 arithmetic
+    (AVX2, [("TPU", None)], "mixed_bfloat16"),
+    (frozenset(), [], "float32"),                           # /proc/cpuinfo unreadable
+])
+def test_auto_precision_follows_the_hardware(flags, accelerators, expected):
+    policy, reason = auto_precision(flags, accelerators)
+    assert policy == expected and reason
+    if expected == "float32" and flags:
+        assert "AVX2" in reason  # the reason names what the CPU has
+
+
+def test_cpu_features_names_the_vector_extensions():
+    assert cpu_features(AVX512_BF16) == "AVX2 AVX512F AVX512_VNNI AVX512_BF16"
+    assert cpu_features(AVX2) == "AVX2"
+
+
+def test_resolve_precision_keeps_explicit_policies_and_rejects_others():
+    assert resolve_precision("float32") == ("float32", "asked for")
+    assert resolve_precision("auto")[0] in ("float32", "mixed_bfloat16")
+    with pytest.raises(ValueError, match="precision must be one of auto, float32"):
+        resolve_precision("float8")
+
+
+def test_precision_scope_builds_in_the_policy_and_restores_the_previous_one():
+    keras.mixed_precision.set_global_policy("float32")
+    with precision_scope("mixed_bfloat16") as (policy, _):
+        model = _model("dcgan")
+        assert policy == "mixed_bfloat16" and model.compute_dtype == "bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"
+    with pytest.raises(ValueError):
+        with precision_scope("half"):
+            pass
+    assert keras.mixed_precision.global_policy().name == "float32"

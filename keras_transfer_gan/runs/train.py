@@ -9,18 +9,24 @@ import tensorflow as tf
 
 from keras_transfer_gan.registry import build_model, get_entry
 from keras_transfer_gan.runs.outputs import save_model, write_samples
-from keras_transfer_gan.training import SampleGrid, TensorBoardLogger, Trainer, compile_for_training, get_strategy
+from keras_transfer_gan.training import (
+    SampleGrid,
+    TensorBoardLogger,
+    Trainer,
+    compile_for_training,
+    get_strategy,
+    precision_scope,
+)
 from keras_transfer_gan.utils.atomic import write_text
 from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
 LOOPS = ("trainer", "fit")
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 JIT = {"auto": "auto", "on": True, "off": False}
 
 
 def train_run(model, dataset, out, epochs=5, batch_size=64, image_size=32, channels=None, limit=None, seed=0,
               lr=None, beta1=None, model_args=None, tiny=False, strategy="default", loop="trainer", resume=False,
-              precision="float32", jit_compile="auto", steps_per_execution=1, checkpoint_every=None,
+              precision="auto", jit_compile="auto", steps_per_execution=1, checkpoint_every=None,
               on_nonfinite="stop", deterministic=False, data_dir=None, verbose=1, seq_len=64, vocab_size=None,
               prompt="The ", length=400, temperature=0.8):
     """Train architecture `model` on `dataset`, writing checkpoints, sample grids (or text), TensorBoard logs,
@@ -29,18 +35,31 @@ def train_run(model, dataset, out, epochs=5, batch_size=64, image_size=32, chann
     The training batches come from the entry (`ModelEntry.training_data`: labels, conditioning images or a
     text corpus as the architecture consumes), which also fixes the image size, channels, class count or
     vocabulary; `model_args` add constructor arguments. ``loop="trainer"`` runs `Trainer` (checkpoints,
-    `resume`, `on_nonfinite`), ``"fit"`` Keras' `fit`.
+    `resume`, `on_nonfinite`), ``"fit"`` Keras' `fit`. ``precision="auto"`` trains in ``mixed_bfloat16``
+    where the hardware has bfloat16 arithmetic, else float32 (`resolve_precision`); the global dtype policy
+    is restored afterwards.
 
     Returns:
-        ``{"model": path, "samples": path, "metrics": path, "history": {...}}``.
+        ``{"model": path, "samples": path, "metrics": path, "history": {...}, "precision": policy,
+        "precision_reason": why}``.
     """
+    with precision_scope(precision) as (policy, reason):
+        paths = _train_run(model, dataset, out, epochs, batch_size, image_size, channels, limit, seed, lr, beta1,
+                           model_args, tiny, strategy, loop, resume, policy, jit_compile, steps_per_execution,
+                           checkpoint_every, on_nonfinite, deterministic, data_dir, verbose, seq_len, vocab_size,
+                           prompt, length, temperature)
+    return {**paths, "precision_reason": reason}
+
+
+def _train_run(model, dataset, out, epochs, batch_size, image_size, channels, limit, seed, lr, beta1, model_args,
+               tiny, strategy, loop, resume, precision, jit_compile, steps_per_execution, checkpoint_every,
+               on_nonfinite, deterministic, data_dir, verbose, seq_len, vocab_size, prompt, length, temperature):
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("image_size", image_size)):
         check_positive_int(value, name, "train")
     for name, value in (("limit", limit), ("checkpoint_every", checkpoint_every)):
         check_positive_int(value, name, "train", allow_none=True)
     check_positive_int(steps_per_execution, "steps_per_execution", "train")
     check_choice(loop, "loop", "train", LOOPS)
-    check_choice(precision, "precision", "train", PRECISIONS)
     check_choice(jit_compile, "jit_compile", "train", tuple(JIT))
     if resume and loop == "fit":
         raise ValueError("train: resume needs loop='trainer' (checkpoints are the Trainer's)")
@@ -71,7 +90,7 @@ def train_run(model, dataset, out, epochs=5, batch_size=64, image_size=32, chann
                           on_nonfinite=on_nonfinite)
         history = trainer.fit(data.dataset, epochs=epochs, resume=resume)
     seconds = time.perf_counter() - start
-    paths = {"model": save_model(net, out), "history": history}
+    paths = {"model": save_model(net, out), "history": history, "precision": precision}
     if net.generates == "text":
         paths["samples"] = write_samples(net, os.path.join(out, "samples.txt"), length, seed=seed,
                                          conditions=prompt, temperature=temperature)

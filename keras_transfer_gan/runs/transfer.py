@@ -11,11 +11,10 @@ from keras_transfer_gan.data import few_shot_split, load_dataset, load_images, l
 from keras_transfer_gan.metrics import extractor_for
 from keras_transfer_gan.models.architecture import Architecture
 from keras_transfer_gan.runs.outputs import load_source, save_model, write_samples
-from keras_transfer_gan.runs.train import PRECISIONS
-from keras_transfer_gan.training import KeepBest, SampleGrid, TensorBoardLogger, get_strategy
+from keras_transfer_gan.training import KeepBest, SampleGrid, TensorBoardLogger, get_strategy, precision_scope
 from keras_transfer_gan.transfer import recipes
 from keras_transfer_gan.utils.atomic import write_text
-from keras_transfer_gan.utils.checks import check_choice, check_positive_int
+from keras_transfer_gan.utils.checks import check_positive_int
 
 GAN_RECIPES = ("trgan", "tgan", "ctgan")
 STEP_RECIPES = GAN_RECIPES + ("text",)  # recipes that count in steps and checkpoint
@@ -53,7 +52,7 @@ def transfer_run(recipe, source, dataset, out, epochs=5, batch_size=64, image_si
                  keep_best=False, held_out=500, patience=None, extractor="auto", finetune_epochs=1, per_class=10,
                  min_confidence=0.0, model_args=None, data_dir=None, verbose=1, safe_mode=True, report_to=print,
                  steps=None, sample_every=None, checkpoint_every=None, resume=False, strategy="default",
-                 precision="float32", seq_len=64, freeze_embedding=False, freeze_first_lstm=False, prompt="The ",
+                 precision="auto", seq_len=64, freeze_embedding=False, freeze_first_lstm=False, prompt="The ",
                  length=400, temperature=0.8):
     """What `ktg transfer` does: run `recipe` from `source` on `dataset` and write the result to `out`.
 
@@ -75,12 +74,22 @@ def transfer_run(recipe, source, dataset, out, epochs=5, batch_size=64, image_si
     Returns:
         ``{"model": path, "samples": path or None, "metrics": path, "result": RecipeResult}``.
     """
+    arguments = dict(locals())
+    with precision_scope(precision) as (policy, reason):
+        paths = _transfer_run(**{**arguments, "precision": policy})
+    return {**paths, "precision_reason": reason}
+
+
+def _transfer_run(recipe, source, dataset, out, epochs, batch_size, image_size, channels, limit, seed, lr, freeze_d,
+                  augment, l2_sp, cdc, ewc, scale_shift, keep_best, held_out, patience, extractor, finetune_epochs,
+                  per_class, min_confidence, model_args, data_dir, verbose, safe_mode, report_to, steps, sample_every,
+                  checkpoint_every, resume, strategy, precision, seq_len, freeze_embedding, freeze_first_lstm, prompt,
+                  length, temperature):
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("per_class", per_class)):
         check_positive_int(value, name, "transfer")
     for name, value in (("image_size", image_size), ("limit", limit), ("steps", steps),
                         ("sample_every", sample_every), ("checkpoint_every", checkpoint_every)):
         check_positive_int(value, name, "transfer", allow_none=True)
-    check_choice(precision, "precision", "transfer", PRECISIONS)
     if freeze_d < 0 or finetune_epochs < 0:
         raise ValueError("--freeze_d and --finetune_epochs must be >= 0")
     for name, value in (("cdc", cdc), ("ewc", ewc)):
@@ -158,7 +167,7 @@ def transfer_run(recipe, source, dataset, out, epochs=5, batch_size=64, image_si
     else:
         raise ValueError(f"unknown recipe {recipe!r} (choose from auto, {', '.join(recipes.RECIPES)})")
     seconds = time.perf_counter() - start
-    paths = {"model": save_model(result.model, out), "samples": None, "result": result}
+    paths = {"model": save_model(result.model, out), "samples": None, "result": result, "precision": precision}
     if recipe in ("trgan", "ctgan"):
         paths["samples"] = write_samples(result.model, os.path.join(out, "samples.png"), 64, seed=seed)
     elif recipe == "text":
