@@ -138,3 +138,105 @@ def test_bad_specs_raise_one_line_value_error(tmp_path, make_spec, kwargs, messa
     assert message in text
     assert "\n" not in text
     assert repr(spec) in text  # the message names the spec
+
+
+# ------------------------------------------------------------------ streaming
+def _all(ds):
+    batches = list(ds.as_numpy_iterator())
+    if isinstance(batches[0], tuple):
+        return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+    return np.concatenate(batches), None
+
+
+@pytest.fixture
+def image_files(tmp_path):
+    """20 gray 20x20 PNGs in two class folders, the same as arrays, and .npy / .npz (stored, compressed)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (20, 20, 20), dtype=np.uint8)
+    y = np.arange(20, dtype=np.int32) % 2
+    for i, (img, label) in enumerate(zip(x, y)):
+        folder = tmp_path / "folder" / ("ab"[label])
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(folder / f"{i:03d}.png")
+    np.save(tmp_path / "x.npy", x)
+    np.savez(tmp_path / "stored.npz", x=x, y=y)
+    np.savez_compressed(tmp_path / "packed.npz", images=x.astype(np.float32) / 127.5 - 1.0, labels=y)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, labels", [("folder", True), ("x.npy", False), ("stored.npz", True),
+                                          ("packed.npz", True)])
+def test_streamed_sources_give_the_in_memory_images_subset_and_order(image_files, name, labels):
+    spec = str(image_files / name)
+    for kwargs in ({}, {"limit": 7, "seed": 3}, {"limit": 5, "seed": 1, "channels": 3, "image_size": 16}):
+        common = dict(image_size=kwargs.get("image_size", 32), channels=kwargs.get("channels"),
+                      batch_size=4, labels=labels, seed=kwargs.get("seed", 0), limit=kwargs.get("limit"))
+        streamed, s_labels = _all(load_dataset(spec, stream=True, **common))
+        in_memory, m_labels = _all(load_dataset(spec, stream=False, **common))
+        np.testing.assert_allclose(streamed, in_memory, atol=1e-5)  # same images, same shuffled order
+        if labels:
+            np.testing.assert_array_equal(s_labels, m_labels)
+        subset, _ = load_images(spec, image_size=common["image_size"], channels=common["channels"],
+                                limit=common["limit"], seed=common["seed"])
+        assert sorted(map(bytes, np.round(streamed, 4))) == sorted(map(bytes, np.round(subset, 4)))
+
+
+def test_streamed_folder_class_filter_repeat_and_errors(image_files):
+    spec = str(image_files / "folder")
+    ds = load_dataset(f"{spec}:b", batch_size=4, labels=True, drop_remainder=True, repeat=True)
+    x, y = next(iter(ds))
+    assert x.shape == (4, 32, 32, 1) and set(y.numpy()) == {1}
+    with pytest.raises(ValueError, match="limit=30 exceeds the 20 images"):
+        load_dataset(spec, limit=30)
+    with pytest.raises(ValueError, match="make no full batch of 64"):
+        load_dataset(spec, batch_size=64, drop_remainder=True)
+    with pytest.raises(ValueError, match="labels=True but this data has no labels"):
+        load_dataset(str(image_files / "x.npy"), labels=True)
+    with pytest.raises(ValueError, match="stream must be"):
+        load_dataset(spec, stream="yes")
+
+
+def test_streamed_array_is_read_from_the_file_not_loaded(image_files, monkeypatch):
+    """Streaming never calls np.load on the images (it reads rows with pread)."""
+    def no_load(*args, **kwargs):
+        raise AssertionError("np.load was called")
+
+    expected = np.load(image_files / "x.npy") / 127.5 - 1.0
+    monkeypatch.setattr(np, "load", no_load)
+    x, _ = _all(load_dataset(str(image_files / "x.npy"), image_size=20, batch_size=8, shuffle=False))
+    np.testing.assert_allclose(x[..., 0], expected, atol=1e-6)
+
+
+def test_tfds_limit_is_exact_and_seeded_over_the_whole_split(tmp_path):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40):
+        every, labels = load_images("tfds:mnist", labels=True, data_dir=str(tmp_path))
+        few, few_labels = load_images("tfds:mnist", limit=6, seed=2, labels=True, data_dir=str(tmp_path))
+        # exactly the images of the seeded order over all 40, wherever they sit in the split
+        index = np.sort(np.random.default_rng(2).permutation(40)[:6])
+        np.testing.assert_allclose(few, every[index], atol=1e-6)
+        np.testing.assert_array_equal(few_labels, labels[index])
+        streamed, s_labels = _all(load_dataset("tfds:mnist", limit=6, seed=2, batch_size=4, labels=True,
+                                               shuffle=False, data_dir=str(tmp_path)))
+        np.testing.assert_allclose(streamed, few, atol=1e-6)
+        wanted = int(labels[0])
+        only, only_labels = _all(load_dataset(f"tfds:mnist:train:{wanted}", batch_size=4, labels=True,
+                                              data_dir=str(tmp_path)))
+        assert len(only) == int((labels == wanted).sum()) and set(only_labels) == {wanted}
+
+
+def test_streamed_folder_of_mixed_sizes_and_modes(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (30, 20), dtype=np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(tmp_path / "b.jpg")
+    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(tmp_path / "c.webp")  # PIL-decoded
+    x, _ = _all(load_dataset(str(tmp_path), image_size=24, batch_size=2, shuffle=False))
+    assert x.shape == (3, 24, 24, 1)  # the first image's channels
+    assert -1.0 <= x.min() and x.max() <= 1.0 and x.std() > 0.1
+    rgb, _ = _all(load_dataset(str(tmp_path), image_size=24, channels=3, batch_size=3))
+    assert rgb.shape == (3, 24, 24, 3)

@@ -16,8 +16,12 @@ THROTTLE_FACTOR = 1.3
 
 
 def machine():
-    """One line: CPU model, cores, TensorFlow / Keras versions and whether oneDNN is on."""
+    """One line: CPU model, its vector extensions (AVX2, AVX512F, AVX512_BF16, AMX...), cores, TensorFlow /
+    Keras versions and whether oneDNN is on: a figure from an AVX2-only CPU does not hold on one with
+    AVX512_BF16."""
     import keras
+
+    from keras_transfer_gan.training.precision import cpu_features
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -25,7 +29,7 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"{cpu}, {os.cpu_count()} cores; TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+    return (f"{cpu} ({cpu_features()}), {os.cpu_count()} cores; TensorFlow {tf.__version__}, Keras {keras.__version__}, "
             f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
 
 

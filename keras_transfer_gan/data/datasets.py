@@ -19,7 +19,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.data import builtin, files, mnist_family
+from keras_transfer_gan.data import builtin, files, mnist_family, streaming
 from keras_transfer_gan.utils.checks import check_positive_int
 
 BUILTIN_NAMES = tuple(builtin.BUILTIN)
@@ -181,29 +181,29 @@ def _tfds_source(parsed, split, data_dir, download):
     return ds, image_key, label_key, num_classes
 
 
+def _tfds_selected(parsed, split, data_dir, download, limit, seed, labels):
+    """The TFDS examples of the class filter and the exact seeded `limit` subset over the whole split."""
+    ds, image_key, label_key, num_classes = _tfds_source(parsed, split, data_dir, download)
+
+    def count():
+        known = int(ds.cardinality())  # TFDS states its splits' sizes
+        return known if known >= 0 else int(ds.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+
+    ds, n = streaming.tfds_selection(ds, parsed, label_key, num_classes, limit, seed, labels, _subset_order, count)
+    if n == 0:
+        raise ValueError(f"dataset {parsed.text!r}: the selection holds no images")
+    return ds, image_key, label_key, n
+
+
 def _tfds_arrays(parsed, split, data_dir, download, limit, seed, labels):
     """Materialise a (filtered, seeded) TFDS subset as numpy arrays."""
-    ds, image_key, label_key, num_classes = _tfds_source(parsed, split, data_dir, download)
+    ds, image_key, label_key, _ = _tfds_selected(parsed, split, data_dir, download, limit, seed, labels)
     spec = parsed.text
-    if (labels or parsed.classes) and label_key is None:
-        raise ValueError(f"dataset {spec!r}: this TFDS dataset has no class label")
-    if parsed.classes is not None:
-        bad = [c for c in parsed.classes if not isinstance(c, int) or c >= num_classes]
-        if bad:
-            raise ValueError(f"dataset {spec!r}: unknown class {bad[0]!r} (classes: 0-{num_classes - 1})")
-        wanted = tf.constant(parsed.classes, tf.int64)
-        ds = ds.filter(lambda ex: tf.reduce_any(tf.equal(tf.cast(ex[label_key], tf.int64), wanted)))
-    if limit is not None:
-        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=False).take(limit)
     images, label_list = [], []
     for ex in ds.as_numpy_iterator():
         images.append(ex[image_key])
         if label_key is not None:
             label_list.append(ex[label_key])
-    if not images:
-        raise ValueError(f"dataset {spec!r}: the selection holds no images")
-    if limit is not None and len(images) < limit:
-        raise ValueError(f"dataset {spec!r}: limit={limit} exceeds the {len(images)} images available")
     array = files._as_nhwc(np.stack(images), spec)
     lab = np.asarray(label_list, np.int32) if label_key is not None else None
     return files._to_unit_range(array, spec), lab
@@ -279,6 +279,7 @@ def load_dataset(
     repeat=False,
     data_dir=None,
     download=True,
+    stream="auto",
 ):
     """Build a batched, prefetched `tf.data.Dataset` from a dataset spec.
 
@@ -302,6 +303,13 @@ def load_dataset(
         data_dir: str or None. TFDS data directory. Defaults to TFDS' own.
         download: bool. Let TFDS, or Keras' MNIST / Fashion-MNIST loaders, download
             missing data (local files are always tried first). Defaults to True.
+        stream: ``"auto"`` (or True) streams folders, ``.npy``/``.npz`` arrays and TFDS through
+            `tf.data` (decoding, resizing and scaling in the pipeline; nothing materialised, see
+            `streaming`); False loads them into memory first (`load_images`). The built-in sets are
+            always in memory. Both give the same images, the same `limit` subset and the same order
+            for a seed (a folder of mixed-size images is resized straight to `image_size` when
+            streamed, and takes its channels from its first image unless `channels` is given).
+            Defaults to ``"auto"``.
 
     Returns:
         A `tf.data.Dataset` of float32 images in [-1, 1] shaped
@@ -313,6 +321,12 @@ def load_dataset(
     TensorShape([16, 32, 32, 1])
     """
     _check_args(spec, image_size, channels, batch_size, limit)
+    if stream not in ("auto", True, False):
+        raise ValueError(f"dataset {spec!r}: stream must be 'auto', True or False, got {stream!r}")
+    parsed = parse_spec(spec)
+    if stream and parsed.kind in ("folder", "array", "tfds"):
+        return _streamed(parsed, image_size, channels, batch_size, limit, seed, labels, split, shuffle,
+                         drop_remainder, repeat, data_dir, download)
     images, lab = load_images(
         spec, image_size, channels, limit, seed, labels, split, data_dir, download
     )
@@ -326,4 +340,68 @@ def load_dataset(
         raise ValueError(
             f"dataset {spec!r}: {len(images)} images make no full batch of {batch_size}"
         )
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+#: Shuffle buffer of streamed TFDS examples (folders and arrays shuffle their whole index instead).
+TFDS_SHUFFLE_BUFFER = 10_000
+
+
+def _fit_size(images, image_size):
+    """Resize (antialiased) to `image_size` unless already that size; static or dynamic shapes."""
+    if images.shape[-3] is not None and images.shape[-2] is not None:
+        return _resize_to(images, image_size)
+    shape = tf.shape(images)
+    same = tf.logical_and(tf.equal(shape[-3], image_size), tf.equal(shape[-2], image_size))
+    images = tf.cond(same, lambda: tf.cast(images, tf.float32),
+                     lambda: tf.image.resize(images, (image_size, image_size), antialias=True))
+    images.set_shape(images.shape[:-3].concatenate([image_size, image_size, images.shape[-1]]))
+    return images
+
+
+def _resize_to(images, image_size):
+    if images.shape[-3] != image_size or images.shape[-2] != image_size:
+        images = tf.image.resize(images, (image_size, image_size), antialias=True)
+    return images
+
+
+def _streamed(parsed, image_size, channels, batch_size, limit, seed, labels, split, shuffle, drop_remainder, repeat,
+              data_dir, download):
+    spec = parsed.text
+    if parsed.kind == "folder":
+        source, has_labels = streaming.folder_source(parsed, channels, limit, seed, labels, _select_classes,
+                                                     _subset_order)
+    elif parsed.kind == "array":
+        source, has_labels = streaming.array_source(parsed, channels, limit, seed, labels, _select_classes,
+                                                    _subset_order)
+    else:
+        ds, image_key, label_key, n = _tfds_selected(parsed, split, data_dir, download, limit, seed, labels)
+        if limit is not None:
+            ds = ds.cache()  # a few-shot subset: scan the split once, not every epoch
+        source, has_labels = streaming.tfds_source(ds, image_key, label_key, n), label_key is not None
+    if drop_remainder and not repeat and source.count < batch_size:
+        raise ValueError(f"dataset {spec!r}: {source.count} images make no full batch of {batch_size}")
+    want = channels or source.channels
+
+    def finish(images, label):
+        if images.shape[-1] != want:
+            images = tf.image.grayscale_to_rgb(images) if want == 3 else tf.image.rgb_to_grayscale(images)
+        images = tf.clip_by_value(_fit_size(images, image_size), 0.0, 1.0) * 2.0 - 1.0
+        return (images, label) if labels else images
+
+    ds = source.elements
+    if shuffle:
+        buffer = source.count if parsed.kind != "tfds" else min(source.count, TFDS_SHUFFLE_BUFFER)
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    if source.batched_decode:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        ds = ds.map(lambda rows, label: finish(*source.decode(rows, label)), num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(lambda element, label: finish(*source.decode(element, label)),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if labels and not has_labels:
+        raise ValueError(f"dataset {spec!r}: labels=True but this data has no labels")
     return ds.prefetch(tf.data.AUTOTUNE)

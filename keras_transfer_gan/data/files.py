@@ -82,7 +82,8 @@ def load_array(path, spec):
     return _to_unit_range(images, spec), labels, None
 
 
-def _read_image(path, spec):
+def read_image(path, spec):
+    """One image file as a uint8 array (H, W) or (H, W, 3)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -107,8 +108,20 @@ def _list_images(folder):
     )
 
 
-def load_folder(folder, spec):
-    """Images directly in `folder`, or in class sub-folders (labels by sorted name)."""
+def image_channels(path, spec):
+    """1 for a gray image file, 3 otherwise (reads the header only)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return 1 if img.mode == "L" else 3  # read_image turns every other mode into RGB
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"dataset {spec!r}: unreadable image {path}: {exc}".splitlines()[0]) from None
+
+
+def list_folder(folder, spec):
+    """``(paths, labels, class_names)`` of the images directly in `folder` (no labels), or in its class
+    sub-folders (labels by sorted folder name); nothing is read."""
     subdirs = sorted(
         d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)) and not d.startswith(".")
     )
@@ -124,7 +137,13 @@ def load_folder(folder, spec):
                 files.extend(found)
     if not files:
         raise ValueError(f"dataset {spec!r}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
-    arrays = [_read_image(path, spec) for path in files]
+    return files, labels, class_names
+
+
+def load_folder(folder, spec):
+    """Images directly in `folder`, or in class sub-folders (labels by sorted name), read into memory."""
+    files, labels, class_names = list_folder(folder, spec)
+    arrays = [read_image(path, spec) for path in files]
     shapes = {a.shape[:2] for a in arrays}
     if len(shapes) > 1:
         # Different sizes: bring every image to the most common size first.
