@@ -217,6 +217,15 @@ def _l2_sp():
     return alpha, beta
 
 
+def _print_resume():
+    """Where a --resume run starts: the latest checkpoint in --out, or nothing to resume."""
+    if FLAGS.resume:
+        import tensorflow as tf
+
+        latest = tf.train.latest_checkpoint(os.path.join(FLAGS.out, "checkpoints"))
+        print(f"resume: from {latest}" if latest else f"resume: no checkpoint in {FLAGS.out}, starting at step 0")
+
+
 def _print_precision(paths):
     print(f"precision: {paths['precision']} ({paths['precision_reason']})")
 
@@ -227,6 +236,7 @@ def cmd_train():
     _required("model", "out")
     if FLAGS.resume and FLAGS.loop == "fit":
         raise UsageError("--resume needs --loop=trainer (checkpoints are the Trainer's)")
+    _print_resume()
     paths = train_run(
         FLAGS.model, FLAGS.dataset, FLAGS.out, model_args=_parse_model_args(FLAGS.model_args),
         **{name: FLAGS[name].value for name in COMMAND_FLAGS["train"] - {"model", "dataset", "out", "model_args"}})
@@ -255,6 +265,7 @@ def cmd_transfer():
 
     _required("from", "out")
     names = COMMAND_FLAGS["transfer"] - {"from", "dataset", "out", "model_args", "l2_sp", "unsafe", "image_size"}
+    _print_resume()
     paths = transfer_run(FLAGS.recipe, FLAGS["from"].value, FLAGS.dataset, FLAGS.out, l2_sp=_l2_sp(),
                          model_args=_parse_model_args(FLAGS.model_args), safe_mode=not FLAGS.unsafe,
                          image_size=FLAGS.image_size if FLAGS["image_size"].present else None,

@@ -40,6 +40,7 @@ def test_train_then_sample(tmp_path):
                 "--image_size", "16", "--batch_size", "32", "--epochs", "3", "--out", str(out),
                 "--verbose", "0", "--resume")
     assert again.returncode == 0, again.stderr[-2000:]
+    assert f"resume: from {out / 'checkpoints' / 'ckpt-8'}" in again.stdout
     assert json.loads((out / "metrics.json").read_text())["history"]["step"] == [12]
 
     grid = tmp_path / "grid.png"
