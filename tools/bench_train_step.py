@@ -392,7 +392,7 @@ def print_result(result):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="dcgan", choices=sorted(MINIMAL))
-    parser.add_argument("--size", type=int, default=32, help="image size (16, 32, 64; reference_dcgan: 28)")
+    parser.add_argument("--size", type=int, default=32, help="image size (16, 32, 64, 128; reference_dcgan: 28)")
     parser.add_argument("--batch", type=int, default=None, help="default 64 (reference_dcgan: 256)")
     parser.add_argument("--filters", type=int, default=64, help="g_filters = d_filters (VAE: filters)")
     parser.add_argument("--latent", type=int, default=100)
