@@ -23,9 +23,10 @@ $(VENV)/.installed: setup.py | $(PY)
 data:
 	@bash tools/install_data.sh
 
-# The main job: transfer the zoo's dcgan_digits to 100 colour digits (Freeze-D + DiffAugment), train the
-# same generator from scratch for the same budget, evaluate both, export SavedModel + TFLite. About
-# 5 minutes on 2 CPU cores after the install; see tools/demo.py and the README.
+# The main job: transfer the zoo's dcgan_fashion_base (Fashion-MNIST's 8 base classes) to 25 images of the
+# novel classes 3,9 (TrGAN + Freeze-D + DiffAugment), train the same generator from scratch with DiffAugment
+# for the same budget, evaluate both on the test split, export SavedModel + TFLite. Under 5 minutes on
+# 2 CPU cores after the install; see tools/demo.py and the README.
 demo: $(VENV)/.installed data
 	$(PY) tools/demo.py --out demo_out
 
@@ -36,6 +37,7 @@ test: $(VENV)/.installed data
 bench: $(VENV)/.installed
 	$(PY) tools/bench_suite.py --out docs/bench
 
+# The few-shot study on real data (about an hour on 2 cores; finished runs are cached in docs/.study_runs).
 study: $(VENV)/.installed data
 	$(PY) tools/transfer_study.py --out docs
 
