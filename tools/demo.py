@@ -1,16 +1,23 @@
-"""The main job (`make demo`): transfer the zoo's gray-digits DCGAN to 100 colour digits, compare with scratch,
-evaluate both, export the transferred generator for TF Serving and LiteRT.
+"""The main job (`make demo`): few-shot transfer on real data against the strong baseline, evaluated on the
+test split, and the transferred generator exported for TF Serving and LiteRT.
 
-    python tools/demo.py [--out demo_out] [--steps 600]
+    python tools/demo.py [--out demo_out] [--steps 2400]
 
-1. loads `dcgan_digits` from the zoo (sha256-verified);
-2. TrGAN + Freeze-D (2 blocks) + DiffAugment on 100 images of `digits_m` (MNIST-M-style colour digits),
-   heads rebuilt from 1 to 3 channels; prints the transfer report and the freeze summary;
-3. trains the same generator from scratch on the same 100 images for the same number of steps;
-4. measures FID and KID of both against all 1,797 `digits_m` images (digits-classifier features);
-5. exports the transferred generator: SavedModel in TF Serving's layout (+ warmup, models.config) and
+1. loads `dcgan_fashion_base` from the zoo (sha256-verified): a DCGAN trained on Fashion-MNIST's 8 base
+   classes, which has never seen a dress or an ankle boot;
+2. draws 25 training images of the novel classes 3 and 9 (dress, ankle boot) from the train split, with
+   500 other train images held out for best-checkpoint selection;
+3. adapts the source with the study's strongest method (TrGAN + Freeze-D + DiffAugment by default)
+   and prints the transfer report and the freeze summary;
+4. trains the same generator from scratch with DiffAugment (the literature's strong baseline) on the same
+   25 images for the same number of steps;
+   (this is the study's cell close, N = 25, seed 0: `docs/transfer_study.md`);
+5. measures both every --eval_every steps against the 2,000 test images of classes 3 and 9 on the
+   `fashion_classifier` evaluator (FID, KID, precision/recall, memorisation) and keeps each run's
+   checkpoint with the lowest KID against the held-out train images;
+6. exports the transferred generator: SavedModel in TF Serving's layout (+ warmup, models.config) and
    TFLite float32 and int8, each checked against Keras;
-6. writes everything to --out and prints where it went.
+7. writes everything to --out and prints where it went.
 """
 
 import argparse
@@ -25,14 +32,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # study_arms
 
 
-from keras_transfer_gan.data import load_images  # noqa: E402
+from keras_transfer_gan.data import few_shot_split, load_images  # noqa: E402
 from keras_transfer_gan.export import export_saved_model, export_tflite, write_models_config  # noqa: E402
-from keras_transfer_gan.metrics import get_extractor  # noqa: E402
+from keras_transfer_gan.metrics import evaluate_samples, extractor_for, get_extractor  # noqa: E402
 from keras_transfer_gan.transfer import FreezeSummary, load_pretrained  # noqa: E402
-from study_arms import nearest_rmse, run_arm  # noqa: E402
+from study_arms import copier_floor, method_label, run_arm  # noqa: E402
 from keras_transfer_gan.utils.images import save_grid  # noqa: E402
 
-ARMS = {"transfer": "trgan_freezed_diffaugment", "scratch": "scratch"}
+DEFAULT_METHOD = "trgan+freeze_d+diffaugment"
+BASELINE = "scratch+diffaugment"
 
 
 def plot(results, path):
@@ -45,8 +53,8 @@ def plot(results, path):
     for name, result in results.items():
         ax.plot([p["step"] for p in result["curve"]], [p["fid"] for p in result["curve"]], marker="o", label=name)
     ax.set_yscale("log")
-    ax.set_xlabel("training steps (batch 32, 100 target images)")
-    ax.set_ylabel("FID vs all digits_m")
+    ax.set_xlabel("training steps (batch 32)")
+    ax.set_ylabel("FID against the test split")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -57,11 +65,15 @@ def plot(results, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="demo_out")
-    parser.add_argument("--source", default="dcgan_digits")
-    parser.add_argument("--target", default="digits_m")
-    parser.add_argument("--limit", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--eval_every", type=int, default=200)
+    parser.add_argument("--source", default="dcgan_fashion_base")
+    parser.add_argument("--target", default="fashion_mnist:3,9")
+    parser.add_argument("--limit", type=int, default=25)
+    parser.add_argument("--method", default=DEFAULT_METHOD)
+    parser.add_argument("--baseline", default=BASELINE)
+    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--eval_every", type=int, default=400)
+    parser.add_argument("--n_fake", type=int, default=500)
+    parser.add_argument("--held_out", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     start = time.perf_counter()
@@ -69,33 +81,39 @@ def main():
     os.makedirs(out, exist_ok=True)
 
     source = load_pretrained(args.source)
-    print(f"source: {args.source} ({type(source).__name__}, {source.image_size}x{source.image_size}x{source.channels})")
-    images, _ = load_images(args.target, image_size=source.image_size, channels=3, limit=args.limit, seed=args.seed)
-    reference, _ = load_images(args.target, image_size=source.image_size, channels=3)
+    channels = source.channels
+    print(f"source: {args.source} ({type(source).__name__}, {source.image_size}x{source.image_size}x{channels})")
+    images, held_out = few_shot_split(args.target, args.limit, args.held_out, source.image_size, channels, args.seed)
+    reference, _ = load_images(args.target, image_size=source.image_size, channels=channels, split="test")
     save_grid(images[:64], os.path.join(out, "target_images.png"))
-    held_out = reference[nearest_rmse(reference, images) > 1e-6][:500]
-    extractor = get_extractor("digits_classifier")
+    extractor = get_extractor(extractor_for(args.target))
+    key = f"{args.target}-test-{source.image_size}x{channels}"
+    print(f"target: {args.limit} images of {args.target} (train split); reference: its {len(reference)} test images "
+          f"on {extractor.name}; {len(held_out)} held-out train images for checkpoint selection")
 
     results = {}
-    for name, method in ARMS.items():
-        print(f"\n== {name}: {method}, {args.steps} steps on {len(images)} images of {args.target}")
+    for name, method in (("transfer", args.method), ("scratch", args.baseline)):
+        print(f"\n== {name}: {method_label(method)}, {args.steps} steps on {len(images)} images")
         result = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
-                         seed=args.seed, reference_key=f"{args.target}-all-{source.image_size}", held_out=held_out)
+                         seed=args.seed, n_fake=args.n_fake, reference_key=key, held_out=held_out)
         model = result["model"]
         if result["report"] is not None:
             print(f"Transfer report: {result['report'].counts()}")
             print(result["report"])
             print(f"\nFreeze summary\n{FreezeSummary.of(model, [])}")
         for point in result["curve"]:
-            print(f"  step {point['step']:>5}: FID {point['fid']:8.3f}  KID {point['kid']:.4f}  "
-                  f"precision {point['precision']:.2f}  recall {point['recall']:.2f}")
+            mark = "  <- selected (lowest held-out KID)" if point["step"] == result["selected_step"] else ""
+            print(f"  step {point['step']:>5}: FID {point['fid']:8.3f}  KID {point['kid']:.4f}  precision "
+                  f"{point['precision']:.2f}  recall {point['recall']:.2f}  held-out KID {point['held_out_kid']:.4f}"
+                  f"{mark}")
         save_grid(model.generate(64, seed=1), os.path.join(out, f"{name}_samples.png"))
         model.save(os.path.join(out, f"{name}.keras"))
         results[name] = result
 
     transferred = results["transfer"]["model"]
     serving = os.path.join(out, "serving")
-    version = export_saved_model(transferred, serving, "dcgan_digits_m", overwrite=True, version=1)
+    model_name = "dcgan_" + args.target.split(":")[0]
+    version = export_saved_model(transferred, serving, model_name, overwrite=True, version=1)
     config = write_models_config(serving)
     tflite = {}
     for mode in ("none", "int8"):
@@ -103,21 +121,29 @@ def main():
         tflite[mode] = report.as_dict()
     plot(results, os.path.join(out, "fid.png"))
 
-    table = ["| run | FID at 0 | FID at end | best FID (step) | KID at end | precision / recall | memorisation | "
-             "steps to scratch's best FID | training s |", "|---|---|---|---|---|---|---|---|---|"]
+    floor = copier_floor(images, reference, extractor, args.n_fake, key, args.seed)
+    real = evaluate_samples(reference, held_out[:args.n_fake], extractor, ("fid", "pr"), reference_key=key)
+    table = ["| run | FID at 0 | FID (selected step) | oracle best FID (step) | KID | precision / recall | "
+             f"memorisation | steps to {args.baseline}'s best FID | training s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     target = min(p["fid"] for p in results["scratch"]["curve"])
     for name, result in results.items():
         curve = result["curve"]
-        first, last, best = curve[0], curve[-1], min(curve, key=lambda p: p["fid"])
+        first, best = curve[0], min(curve, key=lambda p: p["fid"])
+        chosen = next(p for p in curve if p["step"] == result["selected_step"])
         reach = next((p["step"] for p in curve if p["fid"] <= target), "not reached")
-        table.append(f"| {name} ({result['method']}) | {first['fid']:.2f} | {last['fid']:.2f} | {best['fid']:.2f} "
-                     f"({best['step']}) | {last['kid']:.3f} +- {last['kid_std']:.3f} | {last['precision']:.2f} / "
-                     f"{last['recall']:.2f} | {last['nn_train'] / result['nn_real']:.2f} | {reach} | "
-                     f"{result['train_seconds']:.0f} |")
+        table.append(f"| {name} ({method_label(result['method'])}) | {first['fid']:.2f} | {chosen['fid']:.2f} "
+                     f"({chosen['step']}) | {best['fid']:.2f} ({best['step']}) | {chosen['kid']:.4f} +- "
+                     f"{chosen['kid_std']:.4f} | {chosen['precision']:.2f} / {chosen['recall']:.2f} | "
+                     f"{chosen['nn_train'] / result['nn_real']:.2f} | {reach} | {result['train_seconds']:.0f} |")
+    table.append(f"| floors: the {args.limit} images repeated / {len(held_out[:args.n_fake])} held-out real images | | "
+                 f"{floor['fid']:.2f} / {real['fid']:.2f} | | | recall {floor['recall']:.2f} / {real['recall']:.2f} "
+                 "| | | |")
     seconds = time.perf_counter() - start
     summary = {
         "settings": vars(args), "seconds": round(seconds, 1),
         "runs": {k: {kk: vv for kk, vv in v.items() if kk not in ("model", "report")} for k, v in results.items()},
+        "floors": {"copier_fid": floor["fid"], "real_fid": real["fid"]},
         "transfer_report": results["transfer"]["report"].counts(), "tflite": tflite, "savedmodel": version,
     }
     with open(os.path.join(out, "results.json"), "w") as f:
@@ -129,11 +155,11 @@ def main():
         print(f"tflite {mode}: {report['size_bytes'] / 1e6:.2f} MB, max |err| vs Keras {report['max_abs_error']:.2g}")
     print(f"\ndemo finished in {seconds / 60:.1f} minutes; outputs in {out}/:")
     for line in [
-        "target_images.png                      the 100 training images",
-        "transfer_samples.png, scratch_samples.png   64 samples of each run",
+        f"target_images.png                      the {args.limit} training images",
+        "transfer_samples.png, scratch_samples.png   64 samples of each run (selected checkpoints)",
         "results.md, results.json, fid.png      FID/KID table, every curve, plot",
         "transfer.keras, scratch.keras          the trained models",
-        f"serving/dcgan_digits_m/1/             SavedModel for TF Serving (+ {os.path.basename(config)})",
+        f"serving/{model_name}/1/          SavedModel for TF Serving (+ {os.path.basename(config)})",
         "generator_none.tflite, generator_int8.tflite   LiteRT models",
     ]:
         print(f"  {line}")
