@@ -66,10 +66,15 @@ def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import transfer_study
 
-    transfer_study.main(["--targets", "colour", "--source", str(directory / "source.keras"), "--extractor",
-                         str(directory / "clf.keras"), "--sizes", "10", "--seeds_small", "0,1",
-                         "--methods", "scratch+diffaugment,trgan+freeze_d", "--steps", "2", "--eval_every", "1",
-                         "--batch_size", "8", "--n_fake", "16", "--held_out", "20", "--out", str(tmp_path)])
+    argv = ["--plan", "grid", "--targets", "colour", "--source", str(directory / "source.keras"), "--extractor",
+            str(directory / "clf.keras"), "--sizes", "10", "--seeds_small", "0,1",
+            "--methods", "scratch+diffaugment,trgan+freeze_d", "--steps", "2", "--eval_every", "1",
+            "--batch_size", "8", "--n_fake", "16", "--held_out", "20", "--out", str(tmp_path)]
+    transfer_study.main(argv)
+    first = json.loads((tmp_path / "transfer_study.json").read_text())["runs"]
+    assert len(os.listdir(tmp_path / ".study_runs")) == 4  # every finished run cached
+    transfer_study.main(argv)  # a rerun (an interrupted study resumed) reuses them: the same curves
+    assert json.loads((tmp_path / "transfer_study.json").read_text())["runs"] == first
     text = (tmp_path / "transfer_study.md").read_text()
     assert "| colour | 10 | scratch + DiffAugment |" in text and "| colour | 10 | TrGAN + Freeze-D |" in text
     assert "*floors*" in text and "## Against the target" in text
@@ -78,3 +83,21 @@ def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
     assert all(r["selected_step"] in (0, 1, 2) for r in data["runs"])
     assert (tmp_path / "transfer_study.png").stat().st_size > 1000
     assert (tmp_path / "transfer_study_curves.png").stat().st_size > 1000
+
+
+def test_verdict_never_credits_the_untouched_source():
+    """A transfer arm selected at step 0 is the source before any fine-tuning: not a method meeting the target."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import transfer_study
+
+    def row(method, fid, step, recall=0.5):
+        return {"target": "close", "n": 10, "method": method, "fid": fid, "recall": recall, "memorisation": 1.0,
+                "step": step}
+
+    base = row("scratch+diffaugment", 20.0, 2000, recall=0.1)
+    untouched = transfer_study.verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 0)], 2400)
+    assert untouched[-1].endswith("| no: the source untouched (step 0) scores best |")
+    tuned = transfer_study.verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 400)], 2400)
+    assert tuned[-1].endswith("| yes |")
+    slow = transfer_study.verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 1200)], 2400)
+    assert slow[-1].endswith("| no |")  # not within a quarter of the baseline's steps

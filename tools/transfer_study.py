@@ -248,11 +248,14 @@ def verdict(rows, steps, targets=("close", "colour"), sizes=(10, 25)):
             best = min(transfer, key=lambda r: r["fid"])
             gain = 1.0 - best["fid"] / base["fid"]
             quick = best["step"] <= 0.25 * max(base["step"], 1)
-            met = gain >= 0.30 and best["recall"] > base["recall"] and (best["memorisation"] or 0) >= 0.9 and quick
+            # Selected at step 0 means the untouched source: fine-tuning made it worse, so no method met it.
+            tuned = best["step"] > 0
+            met = (gain >= 0.30 and best["recall"] > base["recall"] and (best["memorisation"] or 0) >= 0.9 and quick
+                   and tuned)
             lines.append(f"| {target} | {n} | {method_label(best['method'])} | {best['fid']:.2f} / {base['fid']:.2f} | "
                          f"{100 * gain:.0f}% | {best['recall']:.2f} ({base['recall']:.2f}) | "
                          f"{_fmt(best['memorisation'])} | {best['step']:.0f} ({base['step']:.0f}) | "
-                         f"{'yes' if met else 'no'} |")
+                         f"{'yes' if met else ('no: the source untouched (step 0) scores best' if not tuned else 'no')} |")
     return lines
 
 
