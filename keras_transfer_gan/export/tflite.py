@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -95,7 +96,9 @@ def export_tflite(model, path, quantization="none", representative_data=None, si
                 model, sig, batch_size, representative_data, max(1, n_calibration // batch_size), seed=100)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         try:
-            content = converter.convert()
+            with warnings.catch_warnings():  # int8 calibration runs TF's own deprecated tf.lite.Interpreter
+                warnings.filterwarnings("ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated")
+                content = converter.convert()
         except Exception as exc:
             raise ValueError(f"export_tflite: conversion failed ({quantization}): "
                              f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}") from None
