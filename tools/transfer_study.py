@@ -330,7 +330,7 @@ def main(argv=None):
     plan = [cell for cell in _plan(args) if cell[0] in targets]
     sizes = sorted({n for _, n, _, _ in plan})
     methods = list(dict.fromkeys([m for _, _, _, ms in plan for m in ms] + methods))
-    runs, floors, start = [], [], time.perf_counter()
+    runs, floors, start, cached_runs = [], [], time.perf_counter(), 0
     for target in dict.fromkeys(cell[0] for cell in plan):
         source_name, spec, channels = TARGETS[target]
         source_name, spec = args.source or source_name, args.target or spec
@@ -353,6 +353,7 @@ def main(argv=None):
                     path = _cache_path(args, target, n, seed, method)
                     run = _cached_run(path, signature)
                     cached = run is not None
+                    cached_runs += cached
                     if not cached:
                         run = run_arm(method, source, images, args.steps, args.eval_every, reference, extractor,
                                       batch_size=args.batch_size, seed=seed, n_fake=args.n_fake,
@@ -372,6 +373,7 @@ def main(argv=None):
     command = "python tools/transfer_study.py " + " ".join(argv if argv is not None else sys.argv[1:])
     with open(os.path.join(args.out, "transfer_study.json"), "w") as f:
         json.dump({"settings": vars(args), "command": command.strip(), "seconds": round(total, 1),
+                   "cached_runs": cached_runs,
                    "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}", "rows": rows, "floors": floors,
                    "runs": runs}, f, indent=1)
     plot_against_n([r for r in rows if r["method"] != "floor"] + [r for r in rows if r["method"] == "floor"],
@@ -379,7 +381,10 @@ def main(argv=None):
     plot_curves(runs, methods, sizes, os.path.join(args.out, "transfer_study_curves.png"))
     lines = ["# Few-shot transfer study: real data, best checkpoint, against N", "",
              f"Command: `{command.strip()}` ({total / 60:.1f} minutes on {os.cpu_count()} CPU cores, "
-             f"{platform.machine()}).", "",
+             f"{platform.machine()}" + (f"; {cached_runs} of {len(runs)} runs read from the cache of an earlier "
+                                        "invocation with the same settings, whose training steps alone took "
+                                        f"{sum(r['train_seconds'] for r in runs) / 60:.1f} minutes"
+                                        if cached_runs else "") + ").", "",
              "Targets: " + "; ".join(f"`{t}` = `{args.source or TARGETS[t][0]}` -> `{args.target or TARGETS[t][1]}`"
                                      for t in targets) + ". "
              f"{args.steps} steps of batch {args.batch_size} per run; Freeze-D freezes D's first {args.freeze_d} "
