@@ -259,6 +259,18 @@ def verdict(rows, steps, targets=("close", "colour"), sizes=(10, 25)):
     return lines
 
 
+def _figure_legend(fig, axes, row_height):
+    """One legend below the panels for every method any panel draws."""
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    rows = 1 + (len(handles) - 1) // 4
+    fig.legend(list(handles.values()), list(handles), fontsize=7, loc="lower center", ncol=min(4, len(handles)),
+               frameon=False)
+    fig.tight_layout(rect=(0, row_height * rows, 1, 1))
+
+
 def plot_against_n(rows, methods, path):
     import matplotlib
 
@@ -283,8 +295,7 @@ def plot_against_n(rows, methods, path):
         ax.set_title(f"{target}: FID at the selected step")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("FID (target evaluator, test split)")
-    axes[0][-1].legend(fontsize=6)
-    fig.tight_layout()
+    _figure_legend(fig, axes.flat, 0.06)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -313,8 +324,7 @@ def plot_curves(runs, methods, sizes, path):
             ax.grid(alpha=0.3)
     axes[-1][0].set_xlabel("training steps")
     axes[0][0].set_ylabel("FID")
-    axes[0][-1].legend(fontsize=5)
-    fig.tight_layout()
+    _figure_legend(fig, axes.flat, 0.04)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
