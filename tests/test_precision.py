@@ -172,3 +172,15 @@ def test_precision_scope_builds_in_the_policy_and_restores_the_previous_one():
         with precision_scope("half"):
             pass
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_text_model_generates_under_mixed_bfloat16():
+    """The in-graph sampling loop keeps float32 LSTM states whatever the policy (the cell returns bfloat16)."""
+    with precision_scope("mixed_bfloat16"):
+        from keras_transfer_gan.data import Vocabulary
+
+        model = create_model("char_lstm", vocabulary=Vocabulary.from_text("The quick brown fox"), embedding_dim=8,
+                             units=16)
+        assert model.compute_dtype == "bfloat16"
+        text = model.generate("The ", length=12, temperature=0.8, seed=0)
+    assert text.startswith("The ") and len(text) == 4 + 12

@@ -133,15 +133,19 @@ class LSTMTextGenerator(SingleOptimizerModel):
             ids = tf.cond(tf.size(ids) > 0, lambda: ids, lambda: tf.zeros([1], tf.int32))
             states = [tf.zeros([1, units])] * 4
 
+            def float_states(*states):  # under a mixed policy the cell returns bfloat16/float16 states
+                return [tf.cast(s, tf.float32) for s in states]
+
             def feed(i, h1, c1, h2, c2):
-                _, h1, c1, h2, c2 = step([tf.reshape(ids[i], [1, 1]), h1, c1, h2, c2], training=False)
-                return i + 1, h1, c1, h2, c2
+                _, *states = step([tf.reshape(ids[i], [1, 1]), h1, c1, h2, c2], training=False)
+                return (i + 1, *float_states(*states))
 
             n_prompt = tf.size(ids)
             _, *states = tf.while_loop(lambda i, *s: i < n_prompt - 1, feed, [tf.constant(0), *states])
 
             def sample(k, current, h1, c1, h2, c2, out):
-                logits, h1, c1, h2, c2 = step([tf.reshape(current, [1, 1]), h1, c1, h2, c2], training=False)
+                logits, *states = step([tf.reshape(current, [1, 1]), h1, c1, h2, c2], training=False)
+                h1, c1, h2, c2 = float_states(*states)
                 logits = tf.cast(logits[:, 1:], tf.float32)  # never the unknown token
                 greedy = tf.argmax(logits[0], output_type=tf.int32)
                 drawn = tf.random.stateless_categorical(logits / tf.maximum(temperature, 1e-6), 1,
