@@ -47,6 +47,33 @@ def round_stats(seconds):
     return {"best": float(best), "median": float(np.median(kept)), "throttled": len(seconds) - len(kept)}
 
 
+def pipeline_vs_batch(model, pipeline, rounds, steps):
+    """Seconds per `Trainer` step of `model` on `pipeline` and on its first batch held in memory
+    (``Dataset.from_tensors(batch).repeat()``): interleaved rounds of `steps` steps, every round from the same
+    starting weights, both traced before timing. Returns ``{"pipeline": [...], "in_memory_batch": [...]}``."""
+    import gc
+
+    from keras_transfer_gan.training import Trainer
+
+    weights = [w.numpy() for w in model.weights]
+    one_batch = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat()
+    paths = {"pipeline": (Trainer(model, verbose=0), pipeline),
+             "in_memory_batch": (Trainer(model, verbose=0), one_batch)}
+    for trainer, data in paths.values():  # warm-up: trace both
+        trainer.fit(data, epochs=1, steps_per_epoch=2)
+    gc.collect()
+    gc.freeze()  # no collector walking the traced graphs in the middle of a round
+    times = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, (trainer, data) in paths.items():
+            for w, v in zip(model.weights, weights):
+                w.assign(v)
+            start = time.perf_counter()
+            trainer.fit(data, epochs=1, steps_per_epoch=steps)
+            times[name].append((time.perf_counter() - start) / steps)
+    return times
+
+
 def interleaved(paths, rounds):
     """Call every ``paths[name]()`` (each returns its round's seconds) once per round, in turn."""
     times = {name: [] for name in paths}

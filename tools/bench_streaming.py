@@ -65,14 +65,11 @@ def prepare(workdir, n, size):
 
 def child(args):
     """One mode in this process: prints one JSON line."""
-    import gc
-
     import keras
-    import tensorflow as tf
 
-    from bench_common import round_stats
+    from bench_common import pipeline_vs_batch, round_stats
     from keras_transfer_gan import create_model, load_dataset
-    from keras_transfer_gan.training import Trainer, compile_for_training
+    from keras_transfer_gan.training import compile_for_training
 
     folder, array = os.path.join(args.workdir, "images"), os.path.join(args.workdir, "x.npy")
     keras.mixed_precision.set_global_policy(args.precision)
@@ -81,28 +78,12 @@ def child(args):
     spec, stream = {"in_memory": (array, False), "folder": (folder, True), "npy": (array, True)}[args.child]
     pipeline = load_dataset(spec, image_size=args.size, batch_size=args.batch, drop_remainder=True, repeat=True,
                             stream=stream)
-    iterator = iter(pipeline)
-    batch = next(iterator)
+    next(iter(pipeline))
     ready_seconds = time.perf_counter() - start
     rss_ready = peak_rss_mb()
     model = create_model("dcgan", image_size=args.size, g_filters=args.filters, d_filters=args.filters)
     compile_for_training(model)
-    weights = [w.numpy() for w in model.weights]
-    one_batch = tf.data.Dataset.from_tensors(batch).repeat()
-    paths = {"pipeline": (Trainer(model, verbose=0), pipeline), "in_memory_batch": (Trainer(model, verbose=0),
-                                                                                     one_batch)}
-    times = {name: [] for name in paths}
-    for trainer, data in paths.values():
-        trainer.fit(data, epochs=1, steps_per_epoch=2)
-    gc.collect()
-    gc.freeze()
-    for _ in range(args.rounds):
-        for name, (trainer, data) in paths.items():
-            for w, v in zip(model.weights, weights):
-                w.assign(v)
-            t = time.perf_counter()
-            trainer.fit(data, epochs=1, steps_per_epoch=args.steps)
-            times[name].append((time.perf_counter() - t) / args.steps)
+    times = pipeline_vs_batch(model, pipeline, args.rounds, args.steps)
     best = {name: round_stats(v)["best"] for name, v in times.items()}
     print(json.dumps({"mode": args.child, "first_batch_seconds": ready_seconds, "rss_mb_data_ready": rss_ready,
                       "peak_rss_mb": peak_rss_mb(), "seconds_per_step": times, "best": best,

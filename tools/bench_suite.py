@@ -111,7 +111,7 @@ def summary(out, peak, seconds):
     if pipe:
         med = pipe["best"]
         lines += [f"Input pipeline (DCGAN 32x32, 64 filters, batch 64, Trainer): built-in pipeline "
-                  f"{1e3 * med['pipeline']:.1f} ms/step, in-memory batch {1e3 * med['in_memory']:.1f} ms/step: "
+                  f"{1e3 * med['pipeline']:.1f} ms/step, in-memory batch {1e3 * med.get('in_memory_batch', med.get('in_memory')):.1f} ms/step: "
                   f"**{pipe['ratio']:.3f}x** (target <= 1.05).", ""]
     inf = _load(out, "inference")
     if inf:
