@@ -144,14 +144,21 @@ def _check_args(spec, image_size, channels, batch_size, limit):
 
 
 def preprocess(images, image_size, channels):
-    """Resize to `image_size`, convert channels, and map [0, 1] to [-1, 1] (TF ops)."""
+    """Resize to `image_size`, convert channels, and map [0, 1] to [-1, 1] (TF ops). Images of a size known
+    only at run time (a streamed folder's) are resized only where they differ."""
     images = tf.convert_to_tensor(images, tf.float32)
     if channels is not None and images.shape[-1] != channels:
         if channels == 3:
             images = tf.image.grayscale_to_rgb(images)
         else:
             images = tf.image.rgb_to_grayscale(images)
-    if images.shape[-3] != image_size or images.shape[-2] != image_size:
+    if images.shape[-3] is None or images.shape[-2] is None:
+        shape = tf.shape(images)
+        same = tf.logical_and(tf.equal(shape[-3], image_size), tf.equal(shape[-2], image_size))
+        images = tf.cond(same, lambda: images,
+                         lambda: tf.image.resize(images, (image_size, image_size), antialias=True))
+        images.set_shape(images.shape[:-3].concatenate([image_size, image_size, images.shape[-1]]))
+    elif images.shape[-3] != image_size or images.shape[-2] != image_size:
         images = tf.image.resize(images, (image_size, image_size), antialias=True)
     return tf.clip_by_value(images, 0.0, 1.0) * 2.0 - 1.0
 
@@ -347,24 +354,6 @@ def load_dataset(
 TFDS_SHUFFLE_BUFFER = 10_000
 
 
-def _fit_size(images, image_size):
-    """Resize (antialiased) to `image_size` unless already that size; static or dynamic shapes."""
-    if images.shape[-3] is not None and images.shape[-2] is not None:
-        return _resize_to(images, image_size)
-    shape = tf.shape(images)
-    same = tf.logical_and(tf.equal(shape[-3], image_size), tf.equal(shape[-2], image_size))
-    images = tf.cond(same, lambda: tf.cast(images, tf.float32),
-                     lambda: tf.image.resize(images, (image_size, image_size), antialias=True))
-    images.set_shape(images.shape[:-3].concatenate([image_size, image_size, images.shape[-1]]))
-    return images
-
-
-def _resize_to(images, image_size):
-    if images.shape[-3] != image_size or images.shape[-2] != image_size:
-        images = tf.image.resize(images, (image_size, image_size), antialias=True)
-    return images
-
-
 def _streamed(parsed, image_size, channels, batch_size, limit, seed, labels, split, shuffle, drop_remainder, repeat,
               data_dir, download):
     spec = parsed.text
@@ -384,9 +373,7 @@ def _streamed(parsed, image_size, channels, batch_size, limit, seed, labels, spl
     want = channels or source.channels
 
     def finish(images, label):
-        if images.shape[-1] != want:
-            images = tf.image.grayscale_to_rgb(images) if want == 3 else tf.image.rgb_to_grayscale(images)
-        images = tf.clip_by_value(_fit_size(images, image_size), 0.0, 1.0) * 2.0 - 1.0
+        images = preprocess(images, image_size, want)
         return (images, label) if labels else images
 
     ds = source.elements
