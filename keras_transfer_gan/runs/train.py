@@ -71,7 +71,6 @@ def _train_run(model, dataset, out, epochs, batch_size, image_size, channels, li
     strategy = get_strategy(strategy)
     data = entry.training_data(dataset, image_size=image_size, channels=channels, batch_size=batch_size,
                                limit=limit, seed=seed, data_dir=data_dir, seq_len=seq_len, vocab_size=vocab_size)
-    keras.mixed_precision.set_global_policy(precision)  # before the layers are built
     with strategy.scope():
         net = build_model(model, tiny=tiny, replicas=strategy.num_replicas_in_sync,
                           **{"seed": seed, **data.overrides, **(model_args or {})})

@@ -96,7 +96,6 @@ def _transfer_run(recipe, source, dataset, out, epochs, batch_size, image_size, 
         if value is not None and value < 0:
             raise ValueError(f"--{name} must be >= 0, got {value}")
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy(precision)  # before the target's layers are built
     strategy = get_strategy(strategy)
     source_model = load_source(source, safe_mode)
     ours = isinstance(source_model, Architecture)
