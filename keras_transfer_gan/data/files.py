@@ -36,16 +36,33 @@ def _to_unit_range(array, spec):
     return array
 
 
+#: Names an `.npz` may give its images and its labels, in order of preference.
+IMAGE_KEYS = ("x", "images", "x_train")
+LABEL_KEYS = ("y", "labels", "y_train")
+
+
+def check_image_shape(shape, spec):
+    """An image array's shape must be (N, H, W) or (N, H, W, 1|3|4) with N > 0."""
+    shape = tuple(shape)
+    if len(shape) not in (3, 4) or (len(shape) == 4 and shape[-1] not in (1, 3, 4)):
+        raise ValueError(f"dataset {spec!r}: expected images shaped (N, H, W) or (N, H, W, 1|3|4), got {shape}")
+    if shape[0] == 0:
+        raise ValueError(f"dataset {spec!r}: the array holds no images")
+
+
+def check_labels(labels, n_images, spec):
+    """Labels of an array dataset: one integer per image; returned as int32."""
+    if len(labels) != n_images:
+        raise ValueError(f"dataset {spec!r}: {len(labels)} labels for {n_images} images")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"dataset {spec!r}: labels must be integers, got {labels.dtype}")
+    return labels.astype(np.int32)
+
+
 def _as_nhwc(images, spec):
+    check_image_shape(images.shape, spec)
     if images.ndim == 3:
         images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
-        raise ValueError(
-            f"dataset {spec!r}: expected images shaped (N, H, W) or (N, H, W, 1|3|4), "
-            f"got {tuple(images.shape)}"
-        )
-    if images.shape[0] == 0:
-        raise ValueError(f"dataset {spec!r}: the array holds no images")
     return images[..., :3] if images.shape[-1] == 4 else images
 
 
@@ -59,26 +76,20 @@ def load_array(path, spec):
     if isinstance(data, np.lib.npyio.NpzFile):
         with data:
             keys = set(data.files)
-            image_key = next((k for k in ("x", "images", "x_train") if k in keys), None)
+            image_key = next((k for k in IMAGE_KEYS if k in keys), None)
             if image_key is None:
                 raise ValueError(
                     f"dataset {spec!r}: .npz has no 'x' or 'images' array (found {sorted(keys)})"
                 )
             images = data[image_key]
-            label_key = next((k for k in ("y", "labels", "y_train") if k in keys), None)
+            label_key = next((k for k in LABEL_KEYS if k in keys), None)
             if label_key is not None:
                 labels = np.asarray(data[label_key]).reshape(-1)
     else:
         images = data
     images = _as_nhwc(np.asarray(images), spec)
     if labels is not None:
-        if len(labels) != len(images):
-            raise ValueError(
-                f"dataset {spec!r}: {len(labels)} labels for {len(images)} images"
-            )
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"dataset {spec!r}: labels must be integers, got {labels.dtype}")
-        labels = labels.astype(np.int32)
+        labels = check_labels(labels, len(images), spec)
     return _to_unit_range(images, spec), labels, None
 
 

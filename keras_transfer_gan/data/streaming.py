@@ -153,10 +153,10 @@ def _npz_reader(path, spec):
         raise ValueError(f"dataset {spec!r}: cannot read {path}: {exc}".splitlines()[0]) from None
     with archive:
         keys = {n[:-4]: n for n in archive.namelist() if n.endswith(".npy")}
-        image_key = next((k for k in ("x", "images", "x_train") if k in keys), None)
+        image_key = next((k for k in files.IMAGE_KEYS if k in keys), None)
         if image_key is None:
             raise ValueError(f"dataset {spec!r}: .npz has no 'x' or 'images' array (found {sorted(keys)})")
-        label_key = next((k for k in ("y", "labels", "y_train") if k in keys), None)
+        label_key = next((k for k in files.LABEL_KEYS if k in keys), None)
         labels = None
         if label_key is not None:
             with archive.open(keys[label_key]) as f:
@@ -185,16 +185,9 @@ def array_source(parsed, channels, limit, seed, labels, select_classes, order_fn
     else:
         reader, lab = RowReader.open_npy(parsed.name, spec), None
     shape = reader.shape
-    if len(shape) not in (3, 4) or (len(shape) == 4 and shape[-1] not in (1, 3, 4)):
-        raise ValueError(f"dataset {spec!r}: expected images shaped (N, H, W) or (N, H, W, 1|3|4), got {shape}")
-    if shape[0] == 0:
-        raise ValueError(f"dataset {spec!r}: the array holds no images")
+    files.check_image_shape(shape, spec)
     if lab is not None:
-        if len(lab) != shape[0]:
-            raise ValueError(f"dataset {spec!r}: {len(lab)} labels for {shape[0]} images")
-        if not np.issubdtype(lab.dtype, np.integer):
-            raise ValueError(f"dataset {spec!r}: labels must be integers, got {lab.dtype}")
-        lab = lab.astype(np.int32)
+        lab = files.check_labels(lab, shape[0], spec)
     if labels and lab is None:
         raise ValueError(f"dataset {spec!r}: labels=True but this data has no labels")
     to_unit = _unit_range_map(reader, spec)
