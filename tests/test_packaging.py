@@ -38,6 +38,80 @@ def test_keras_load_model_reads_our_files_once_the_package_is_imported(tmp_path,
     assert lines[1:] == ["DCGAN", "ConditionalGAN", "VAE", "LSTMTextGenerator", "ImageClassifier"]
 
 
+@pytest.fixture(scope="module")
+def trained_file(tmp_path_factory):
+    """A `.keras` file as `ktg train` writes it (so the CLI's own load path is exercised too)."""
+    out = tmp_path_factory.mktemp("trained") / "run"
+    job = subprocess.run([sys.executable, "-c", "from keras_transfer_gan.cli import run; run()", "train", "--model",
+                          "dcgan", "--tiny", "--image_size", "16", "--dataset", "digits", "--limit", "16",
+                          "--batch_size", "16", "--epochs", "1", "--out", str(out), "--verbose", "0"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert job.returncode == 0, job.stderr[-2000:]
+    return str(out / "model.keras")
+
+
+#: Every order in which a program can come to Keras after importing the package (or before it). Each ends by
+#: loading with Keras' own loader, which finds our classes only if they were registered in time.
+IMPORT_PATHS = {
+    # TensorFlow (and so Keras) loaded by the package on the program's behalf: the hook's first casualty
+    "package_then_data_then_keras": """
+        import keras_transfer_gan as ktg
+        ktg.load_dataset("digits", image_size=16, limit=4)
+        import keras
+        model = keras.models.load_model(PATH)""",
+    "package_then_tensorflow_then_tf_keras": """
+        import keras_transfer_gan
+        import tensorflow as tf
+        model = tf.keras.models.load_model(PATH)""",
+    "keras_first": """
+        import keras
+        import keras_transfer_gan
+        model = keras.models.load_model(PATH)""",
+    "tensorflow_first": """
+        import tensorflow as tf
+        import keras_transfer_gan
+        model = tf.keras.models.load_model(PATH)""",
+    "data_submodule_first": """
+        from keras_transfer_gan.data import load_images
+        import keras
+        model = keras.models.load_model(PATH)""",
+    "training_submodule_first": """
+        from keras_transfer_gan.training import Trainer
+        import keras
+        model = keras.models.load_model(PATH)""",
+    "metrics_submodule_first": """
+        from keras_transfer_gan.metrics import frechet
+        import tensorflow as tf
+        model = tf.keras.models.load_model(PATH)""",
+    "utils_submodule_first_then_keras_saving": """
+        from keras_transfer_gan.utils import atomic
+        from keras.saving import load_model
+        model = load_model(PATH)""",
+}
+
+
+@pytest.mark.parametrize("program", sorted(IMPORT_PATHS))
+def test_keras_loads_our_files_on_every_import_path(program, trained_file, tmp_path):
+    """In a fresh process, whichever way the program reaches Keras, `load_model` finds DCGAN."""
+    job = _python(f"""
+        PATH = {trained_file!r}""" + IMPORT_PATHS[program] + """
+        print(type(model).__name__, model.generate(2).shape)
+        """, cwd=str(tmp_path))
+    assert job.returncode == 0, job.stderr[-2000:]
+    assert job.stdout.split()[:1] == ["DCGAN"], job.stdout
+
+
+def test_the_cli_loads_the_file_it_trained(trained_file, tmp_path):
+    """`ktg sample` reads the `.keras` file `ktg train` wrote (the CLI's own import order)."""
+    out = tmp_path / "grid.png"
+    job = subprocess.run([sys.executable, "-c", "from keras_transfer_gan.cli import run; run()", "sample", "--model",
+                          trained_file, "--n", "4", "--out", str(out), "--verbose", "0"], cwd=str(tmp_path),
+                         capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert job.returncode == 0, job.stderr[-2000:]
+    assert out.stat().st_size > 0
+
+
 @pytest.mark.slow
 def test_the_wheel_carries_the_zoo_into_a_fresh_environment(tmp_path):
     """Build the wheel, install it into a new virtual environment outside the checkout (the dependencies are
@@ -71,9 +145,13 @@ def test_the_wheel_carries_the_zoo_into_a_fresh_environment(tmp_path):
         print(zoo.zoo_dir())
         print(model.generate(2).shape)
         print("Measured on the `test` split" in zoo.zoo_card("dcgan_fashion_base"))
+        ktg.load_dataset("digits", image_size=16, limit=4)  # loads Keras on the program's behalf
+        import keras
+        print(type(keras.models.load_model(zoo.zoo_path("dcgan_fashion_base"))).__name__)
         """, cwd=str(elsewhere), python=python)
     assert job.returncode == 0, job.stderr[-2000:]
-    package_file, zoo_dir, shape, card = job.stdout.strip().splitlines()
+    package_file, zoo_dir, shape, card, loaded = job.stdout.strip().splitlines()
+    assert loaded == "DCGAN"
     assert package_file.startswith(str(venv)) and not package_file.startswith(ROOT)
     assert zoo_dir.startswith(str(venv)) and zoo_dir.endswith(os.path.join("zoo_data", "checkpoints"))
     assert shape == "(2, 32, 32, 1)" and card == "True"
