@@ -49,7 +49,7 @@ setup(
     extras_require={
         "litert": ["ai-edge-litert"],
         "serving": ["tensorflow-serving-api"],
-        "dev": ["pytest", "pytest-timeout"],
+        "dev": ["pytest", "pytest-timeout", "pytest-xdist"],
     },
     entry_points={"console_scripts": ["ktg=keras_transfer_gan.cli:run"]},
 )

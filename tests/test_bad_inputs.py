@@ -15,6 +15,7 @@ from keras_transfer_gan.data import Vocabulary
 from keras_transfer_gan.export import export_saved_model, export_tflite
 from keras_transfer_gan.training import Trainer, compile_for_training
 from keras_transfer_gan.transfer import rebuild_heads
+from tests.helpers import Concurrent
 from tests.test_cli import run_cli
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -144,15 +145,24 @@ def test_the_table_is_big_enough():
     assert len(CASES) + len(CLI_CASES) >= 25
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("case", CLI_CASES, ids=[c[0] for c in CLI_CASES])
-def test_cli_bad_input_in_a_fresh_process_prints_one_line(case, sandbox, tmp_path):
-    """A real `ktg` process: its whole stderr is the one-line error, TensorFlow's start-up lines discarded."""
+@pytest.fixture(scope="module")
+def cli_processes(sandbox, tmp_path_factory):
+    """A real `ktg` process per CLI case, all started at once (each is mostly TensorFlow's import)."""
     root, _, _ = sandbox
-    argv = [a.replace("ROOT", str(root)).replace("OUT", str(tmp_path / "out")) for a in case[1]]
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KTG_TF_LOGS")}
-    job = subprocess.run([sys.executable, "-m", "keras_transfer_gan.cli", *argv], capture_output=True, text=True,
-                         timeout=300, env=env)
+    jobs = Concurrent(timeout=600)
+    for name, args, _ in CLI_CASES:
+        out = tmp_path_factory.mktemp("cli_out") / "out"
+        argv = [a.replace("ROOT", str(root)).replace("OUT", str(out)) for a in args]
+        jobs.start(name, [sys.executable, "-m", "keras_transfer_gan.cli", *argv], env=env)
+    yield jobs
+    jobs.close()
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_cli_bad_input_in_a_fresh_process_prints_one_line(case, cli_processes):
+    """A real `ktg` process: its whole stderr is the one-line error, TensorFlow's start-up lines discarded."""
+    job = cli_processes.result(case[0])
     assert job.returncode == 2
     lines = job.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ktg") and case[2] in lines[0], job.stderr

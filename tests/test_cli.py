@@ -11,6 +11,7 @@ from keras_transfer_gan import create_model
 from keras_transfer_gan.registry import get_entry, list_models
 from keras_transfer_gan.training import resolve_precision
 from keras_transfer_gan.transfer import load_pretrained
+from tests.helpers import Concurrent
 
 
 def ktg(*args, timeout=300):
@@ -69,30 +70,45 @@ def test_train_with_fit_mixed_bfloat16_and_steps_per_execution(tmp_path):
     assert model.generate(2).dtype == np.float32
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["train", "--model", "nope", "--out", "X"], "unknown model 'nope'"),
-        (["train", "--model", "dcgan", "--dataset", "digits:12", "--out", "X"], "unknown class 12"),
-        (["train", "--model", "dcgan", "--epochs", "0", "--out", "X"], "--epochs must be positive"),
-        (["train", "--model", "dcgan", "--steps_per_execution", "0", "--out", "X"], "--steps_per_execution must be"),
-        (["train", "--model", "dcgan", "--precision", "float8", "--out", "X"], "precision"),
-        (["train", "--model", "dcgan", "--epochs", "two", "--out", "X"], "epochs"),
-        (["train", "--model", "dcgan"], "--out is required"),
-        (["sample", "--model", "missing.keras", "--out", "g.png"], "no such file or directory"),
-        (["fly"], "expected a command"),
-        (["sample", "--model", "m.keras", "--out", "g.png", "--epochs", "3"], "--epochs is not a flag of `ktg sample`"),
-        (["zoo", "list", "--freeze_d", "2"], "--freeze_d is not a flag of `ktg zoo`"),
-        (["evaluate", "--model", "m.keras", "--recipe", "ctgan"], "--recipe is not a flag of `ktg evaluate`"),
-    ],
-)
-def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
-    args = [str(tmp_path / a) if a in ("X", "missing.keras", "g.png") else a for a in args]
-    result = ktg(*args, timeout=120)
+#: Bad command lines and the message each must print on its one stderr line.
+BAD_INPUTS = [
+    (["train", "--model", "nope", "--out", "X"], "unknown model 'nope'"),
+    (["train", "--model", "dcgan", "--dataset", "digits:12", "--out", "X"], "unknown class 12"),
+    (["train", "--model", "dcgan", "--epochs", "0", "--out", "X"], "--epochs must be positive"),
+    (["train", "--model", "dcgan", "--steps_per_execution", "0", "--out", "X"], "--steps_per_execution must be"),
+    (["train", "--model", "dcgan", "--precision", "float8", "--out", "X"], "precision"),
+    (["train", "--model", "dcgan", "--epochs", "two", "--out", "X"], "epochs"),
+    (["train", "--model", "dcgan"], "--out is required"),
+    (["sample", "--model", "missing.keras", "--out", "g.png"], "no such file or directory"),
+    (["fly"], "expected a command"),
+    (["sample", "--model", "m.keras", "--out", "g.png", "--epochs", "3"], "--epochs is not a flag of `ktg sample`"),
+    (["zoo", "list", "--freeze_d", "2"], "--freeze_d is not a flag of `ktg zoo`"),
+    (["evaluate", "--model", "m.keras", "--recipe", "ctgan"], "--recipe is not a flag of `ktg evaluate`"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_processes(tmp_path_factory):
+    """A real `ktg` process per bad command line, all started at once (each is mostly TensorFlow's import)."""
+    jobs = Concurrent(timeout=600)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    folders = {}
+    for i, (args, _) in enumerate(BAD_INPUTS):
+        folders[i] = tmp_path_factory.mktemp("bad_input")
+        args = [str(folders[i] / a) if a in ("X", "missing.keras", "g.png") else a for a in args]
+        jobs.start(i, [sys.executable, "-m", "keras_transfer_gan.cli", *args], env=env)
+    yield jobs, folders
+    jobs.close()
+
+
+@pytest.mark.parametrize("case", range(len(BAD_INPUTS)), ids=[message for _, message in BAD_INPUTS])
+def test_bad_input_exits_2_with_one_line(case, bad_input_processes):
+    jobs, folders = bad_input_processes
+    result = jobs.result(case)
     assert result.returncode == 2, result.stderr[-2000:]
-    assert message in result.stderr
+    assert BAD_INPUTS[case][1] in result.stderr
     assert "Traceback" not in result.stderr
-    assert not os.listdir(tmp_path)  # nothing written
+    assert not os.listdir(folders[case])  # nothing written
 
 
 def run_cli(*argv):

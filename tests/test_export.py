@@ -16,7 +16,7 @@ from keras_transfer_gan.export import (build_signatures, export_saved_model, exp
                                        versions, write_models_config)
 from keras_transfer_gan.export import saved_model as saved_model_module
 from keras_transfer_gan.export.signatures import example_inputs
-from tests.helpers import assert_weights_equal, spread_weights
+from tests.helpers import Concurrent, assert_weights_equal, spread_weights
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXT = "the quick brown fox jumps over the lazy dog. "
@@ -54,9 +54,8 @@ def exports(tmp_path_factory):
                   for name in EXPECTED}
 
 
-def _signature_defs(export_dir):
-    out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "saved_model_cli"), "show", "--dir",
-                          export_dir, "--all"], capture_output=True, text=True, timeout=300)
+def _signature_defs(out):
+    """The signatures `saved_model_cli show --all` printed: name -> (inputs, outputs, is a predict method)."""
     assert out.returncode == 0, out.stderr[-2000:]
     defs = {}
     for block in out.stdout.split("signature_def[")[1:]:
@@ -71,9 +70,13 @@ def _signature_defs(export_dir):
 @pytest.mark.slow
 def test_saved_model_cli_lists_the_named_signatures(exports):
     _, models = exports
+    jobs = Concurrent(timeout=600)  # one saved_model_cli process per export, run side by side
+    for name, (_, export_dir) in models.items():
+        jobs.start(name, [os.path.join(os.path.dirname(sys.executable), "saved_model_cli"), "show", "--dir",
+                          export_dir, "--all"])
     for name, (_, export_dir) in models.items():
         assert os.path.basename(export_dir) == "1"
-        defs = _signature_defs(export_dir)
+        defs = _signature_defs(jobs.result(name))
         for signature, inputs in EXPECTED[name].items():
             got_inputs, got_outputs, predict = defs[signature]
             assert got_inputs == inputs and predict, (name, signature, got_inputs)

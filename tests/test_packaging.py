@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from tests.helpers import Concurrent
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -91,13 +93,27 @@ IMPORT_PATHS = {
 }
 
 
+@pytest.fixture(scope="module")
+def import_path_jobs(trained_file, tmp_path_factory):
+    """One fresh process per import path, all started at once (each is mostly TensorFlow's import)."""
+    jobs = Concurrent(timeout=900)
+    cwd = str(tmp_path_factory.mktemp("import_paths"))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("KTG_ZOO_DIR", None)
+    for program, code in IMPORT_PATHS.items():
+        source = textwrap.dedent(f"""
+            PATH = {trained_file!r}""" + code + """
+            print(type(model).__name__, model.generate(2).shape)
+            """)
+        jobs.start(program, [sys.executable, "-c", source], cwd=cwd, env=env)
+    yield jobs
+    jobs.close()
+
+
 @pytest.mark.parametrize("program", sorted(IMPORT_PATHS))
-def test_keras_loads_our_files_on_every_import_path(program, trained_file, tmp_path):
+def test_keras_loads_our_files_on_every_import_path(program, import_path_jobs):
     """In a fresh process, whichever way the program reaches Keras, `load_model` finds DCGAN."""
-    job = _python(f"""
-        PATH = {trained_file!r}""" + IMPORT_PATHS[program] + """
-        print(type(model).__name__, model.generate(2).shape)
-        """, cwd=str(tmp_path))
+    job = import_path_jobs.result(program)
     assert job.returncode == 0, job.stderr[-2000:]
     assert job.stdout.split()[:1] == ["DCGAN"], job.stdout
 
