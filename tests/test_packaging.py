@@ -101,10 +101,8 @@ def import_path_jobs(trained_file, tmp_path_factory):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("KTG_ZOO_DIR", None)
     for program, code in IMPORT_PATHS.items():
-        source = textwrap.dedent(f"""
-            PATH = {trained_file!r}""" + code + """
-            print(type(model).__name__, model.generate(2).shape)
-            """)
+        source = f"PATH = {trained_file!r}\n" + textwrap.dedent(code).strip() + \
+            "\nprint(type(model).__name__, model.generate(2).shape)\n"
         jobs.start(program, [sys.executable, "-c", source], cwd=cwd, env=env)
     yield jobs
     jobs.close()
