@@ -11,10 +11,12 @@ A variant is a path, optionally with options joined by ``+``:
     +cb                                   with the CLI's callbacks: a 64-sample PNG grid (`SampleGrid`) and
                                           TensorBoard scalars + a 16-sample grid each epoch (= each round)
 
-Rounds are interleaved; each variant runs about --round_seconds per round
-(its own number of steps) and its rate comes from its fastest round (stalls
+Rounds are interleaved; every variant runs the same number of steps per round
+(about --round_seconds of the baseline's steps) and its rate comes from its fastest round (stalls
 only lengthen rounds: see `bench_common.round_stats`; the median of the
 unthrottled rounds and process CPU time per step are in the JSON too).
+What a call costs besides its steps (`fit`'s and `Trainer`'s per-call set-up)
+is measured on one- and two-step calls and reported on its own (``per call``).
 The FLOPs of one step are counted from the traced graphs of the minimal step
 and of our `train_step` (they must agree: the same arithmetic), and the
 achieved GFLOP/s is set against the float32 matmul peak measured in the same
@@ -328,10 +330,19 @@ def run(args):
         return time.perf_counter() - wall
 
     first_call = {spec: round(timed(spec, 1), 2) for spec in runners}  # trace, compile, one step
-    if args.steps:
-        steps = {spec: args.steps for spec in runners}
-    else:  # each variant runs about --round_seconds per round
-        steps = {spec: int(min(100, max(1, round(args.round_seconds / timed(spec, 1))))) for spec in runners}
+    baseline = "minimal" if "minimal" in runners else variants[0]
+    # What one more call costs besides its step: fit's and Trainer's set-up per call (iterator, callbacks,
+    # epoch bookkeeping), measured on one-step calls against two calls of the same path. Recorded, not mixed
+    # into the step rate: a user pays it once per `fit`, not once per step.
+    one_step = {spec: min(timed(spec, 1) for _ in range(3)) for spec in runners}
+    two_steps = {spec: min(timed(spec, 2) for _ in range(2)) for spec in runners}
+    per_call = {spec: max(0.0, 2 * one_step[spec] - two_steps[spec]) for spec in runners}
+    # Every variant runs the same number of steps per round, sized from the baseline's step: sizing each
+    # from its own first one-step call gave a path with a per-call cost fewer steps per round, which then
+    # charged that cost to each of its steps several times over.
+    step_seconds = max(1e-4, two_steps[baseline] - one_step[baseline])
+    n = args.steps or int(min(100, max(1, round(args.round_seconds / step_seconds))))
+    steps = {spec: n for spec in runners}
     for values in cpu.values():
         values.clear()  # only the timed rounds count
 
@@ -342,7 +353,6 @@ def run(args):
     times = interleaved({spec: (lambda spec=spec: timed(spec, steps[spec])) for spec in runners}, args.rounds)
     stats = {spec: round_stats(seconds) for spec, seconds in times.items()}
     rates = {spec: steps[spec] / stats[spec]["best"] for spec in runners}
-    baseline = "minimal" if "minimal" in runners else variants[0]
     flops_model = models.get("minimal") or next(m for m in models.values() if m is not None)
     minimal_flops, our_flops = step_flops(args, flops_model, batch, args.flops)
     if our_flops is not None and abs(our_flops["total"] / minimal_flops["total"] - 1) > 1e-3:
@@ -355,7 +365,8 @@ def run(args):
         "steps_per_s_median": {spec: steps[spec] / stats[spec]["median"] for spec in runners},
         "cpu_seconds_per_step": {spec: float(np.median(cpu[spec])) / steps[spec] for spec in runners},
         "throttled_rounds": {spec: stats[spec]["throttled"] for spec in runners},
-        "first_call_seconds": first_call, "baseline": baseline,
+        "first_call_seconds": first_call, "per_call_overhead_ms": {spec: 1000 * v for spec, v in per_call.items()},
+        "baseline": baseline,
         "ratio_to_baseline": {spec: rates[spec] / rates[baseline] for spec in rates},
         "flops_per_step": {"minimal": minimal_flops, "ours": our_flops},
         "gflops_per_s": {spec: rate * flops / 1e9 for spec, rate in rates.items()},
@@ -382,7 +393,8 @@ def print_result(result):
                 f"  {result['gflops_per_s'][spec]:7.1f} GFLOP/s")
         if peak:
             line += f" ({100 * result['fraction_of_peak'][spec]:.0f}% of peak)"
-        line += (f"  first call {result['first_call_seconds'][spec]:.1f} s, {result['steps_per_round'][spec]} steps x "
+        line += (f"  first call {result['first_call_seconds'][spec]:.1f} s, per call +"
+                 f"{result['per_call_overhead_ms'][spec]:.0f} ms, {result['steps_per_round'][spec]} steps x "
                  f"{len(result['round_seconds'][spec])} rounds, throttled {result['throttled_rounds'][spec]}")
         print(line)
     if peak:
