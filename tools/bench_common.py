@@ -29,8 +29,11 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    # oneDNN's ISA cap (e.g. AVX2 on an AVX-512 CPU, to approximate an AVX2-only machine) changes the figures
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
     return (f"{cpu} ({cpu_features()}), {os.cpu_count()} cores; TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-            f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
+            f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
+            + (f", ONEDNN_MAX_CPU_ISA={cap}" if cap else ""))
 
 
 def round_stats(seconds):

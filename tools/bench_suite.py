@@ -33,8 +33,8 @@ MATRIX = [(model, size) for model in ("dcgan", "wgan_gp", "vae") for size in (32
 OPTION_VARIANTS = "fit,trainer,minimal,fit+xla,trainer+xla,fit+bf16,trainer+bf16,fit+spe10,trainer+cb"
 
 
-def runs(out, peak):
-    """``[(name, argv)]`` of the suite's processes at the default settings."""
+def runs(out, peak, rounds=5, round_seconds=0.8):
+    """``[(name, argv)]`` of the suite's processes (`rounds` x `round_seconds` for the train-step matrix)."""
     train = [sys.executable, os.path.join(HERE, "bench_train_step.py"), "--peak_gflops", f"{peak:.1f}"]
     jobs = []
     for model, size in MATRIX:
@@ -45,7 +45,8 @@ def runs(out, peak):
         if (model, size) == ("wgan_gp", 64):
             flops += ["--batch", "32"]
         jobs.append((f"train_{model}_{size}", train + flops + [
-            "--model", model, "--size", str(size), "--filters", "32", "--rounds", "5", "--round_seconds", "0.8",
+            "--model", model, "--size", str(size), "--filters", "32", "--rounds", str(rounds),
+            "--round_seconds", str(round_seconds),
             "--json", os.path.join(out, f"train_{model}_{size}.json")]))
     jobs.append(("train_dcgan_32_options", train + [
         "--model", "dcgan", "--size", "32", "--filters", "32", "--rounds", "4", "--round_seconds", "0.8",
@@ -132,6 +133,10 @@ def main():
     parser.add_argument("--out", default="docs/bench")
     parser.add_argument("--skip", default="", help="comma-separated run names to leave out")
     parser.add_argument("--only", default="", help="comma-separated run names to run (default: all)")
+    parser.add_argument("--train_rounds", type=int, default=5,
+                        help="rounds of the train-step matrix (DCGAN, WGAN-GP, VAE at 32 and 64)")
+    parser.add_argument("--train_round_seconds", type=float, default=0.8,
+                        help="seconds per round of the train-step matrix (longer rounds: steadier ratios)")
     args = parser.parse_args()
     sys.path.insert(0, HERE)
     from bench_common import machine, matmul_peak
@@ -142,7 +147,7 @@ def main():
     print(f"{machine()}\nfloat32 matmul peak: {peak:.1f} GFLOP/s", flush=True)
     skip, only = set(filter(None, args.skip.split(","))), set(filter(None, args.only.split(",")))
     timings = {}
-    for name, argv in runs(args.out, peak):
+    for name, argv in runs(args.out, peak, args.train_rounds, args.train_round_seconds):
         if name in skip or (only and name not in only):
             continue
         t0 = time.perf_counter()
