@@ -76,3 +76,55 @@ def test_a_registered_architecture_trains_samples_exports_and_transfers(mlp_gan,
     result = evaluate_samples(generate_images(model, 16), generate_images(model, 16, seed=1),
                               extractor=FeatureExtractor.from_classifier(clf), metrics=("fid", "kid"))
     assert np.isfinite(result["fid"])
+
+
+class BlockMLPGAN(MLPGAN):
+    """The MLP GAN with layers named its own way, declaring what Freeze-D, CDC and scale/shift work on."""
+
+    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "cdc", "scale_shift")
+
+    def build_discriminator(self):
+        image = keras.Input(self.image_shape)
+        x = keras.layers.Conv2D(4, 1, name="stem")(image)
+        x = keras.layers.Conv2D(4, 1, name="middle")(x)
+        x = keras.layers.Flatten(name="d_flatten")(x)
+        return keras.Model(image, keras.layers.Dense(1, name="head")(x), name="discriminator")
+
+    def discriminator_blocks(self):
+        return [["stem"], ["middle"]]
+
+    def cdc_layers(self):
+        return ["g_hidden"]
+
+    def scale_shift_layers(self, output_layer=True):
+        return ["g_hidden"] + (["g_out"] if output_layer else [])
+
+
+def test_transfer_asks_the_model_for_its_blocks_and_layers():
+    """Freeze-D, CDC and scale/shift use the layers a model declares, whatever their names."""
+    from keras_transfer_gan.transfer import CDC, adapt_scale_shift, freeze_discriminator_blocks
+
+    model = BlockMLPGAN(latent_dim=8, image_size=16, units=16)
+    summary = freeze_discriminator_blocks(model, 1)
+    trainable = {layer.name: layer.trainable for layer in model.discriminator.layers if layer.weights}
+    assert trainable == {"stem": False, "middle": True, "head": True}, summary
+    assert CDC(model).layers == ["g_hidden"]
+    adapt_scale_shift(model, output_layer=False)
+    assert {layer.name for layer in model.generator.layers if layer.weights and layer.trainable} == {"g_hidden"}
+
+
+@pytest.mark.parametrize("method, call, message", [
+    ("freeze_d", lambda m: __import__("keras_transfer_gan.transfer", fromlist=["x"]).freeze_discriminator_blocks(m, 1),
+     "MLPGAN does not support freeze_d (it supports: l2_sp, ewc)"),
+    ("cdc", lambda m: __import__("keras_transfer_gan.transfer", fromlist=["x"]).CDC(m),
+     "MLPGAN does not support cdc"),
+    ("scale_shift", lambda m: __import__("keras_transfer_gan.transfer", fromlist=["x"]).adapt_scale_shift(m),
+     "MLPGAN does not support scale_shift"),
+    ("adafm", lambda m: __import__("keras_transfer_gan.transfer", fromlist=["x"]).scale_shift_target(m, kernels=True),
+     "MLPGAN does not support adafm"),
+])
+def test_a_method_the_model_does_not_declare_is_a_one_line_error(method, call, message):
+    model = MLPGAN(latent_dim=8, image_size=16, units=16)
+    with pytest.raises(ValueError) as info:
+        call(model)
+    assert message in str(info.value) and "\n" not in str(info.value)

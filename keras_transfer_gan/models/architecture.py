@@ -13,6 +13,7 @@ tasks and the Model Garden's orbit tasks).
 | ``optimizer_slots`` | the optimizers a trainer builds and passes to `compile`, by keyword |
 | ``default_signature`` | the serving signature TFLite converts by default |
 | ``transfer_heads`` | layer name -> how its weights are carried when a constructor argument changes: ``"input_channels"``, ``"output_channels"``, ``"class_rows"``, ``"class_columns"``, ``"vocabulary_rows"``, ``"vocabulary_columns"`` |
+| ``few_shot_methods`` | the few-shot methods it supports (`FEW_SHOT_METHODS`); asking for another is a one-line error (`require_method`) |
 
 | method | contract |
 |---|---|
@@ -22,6 +23,12 @@ tasks and the Model Garden's orbit tasks).
 | ``feature_network()`` | a Keras model from images to feature vectors (transfer backbones) |
 | ``class_probabilities(images)`` | class probabilities (pseudo-labels, metrics) |
 | ``training_state()`` | the training settings' state a checkpoint must hold (ADA's p) |
+| ``discriminator_blocks()`` | Freeze-D: the discriminator's blocks from its input, each a list of layer names |
+| ``cdc_layers()`` | CDC: the generator layers whose activations are compared |
+| ``scale_shift_layers(output_layer)`` | scale/shift adaptation: the generator layers it trains |
+
+Transfer asks for these instead of matching layer names, so a model whose layers are named otherwise (or a
+generator without batch norm) declares its own; only `models/` knows its layers' names.
 """
 
 import dataclasses
@@ -31,6 +38,8 @@ import tensorflow as tf
 
 HEAD_KINDS = ("input_channels", "output_channels", "class_rows", "class_columns", "vocabulary_rows",
               "vocabulary_columns")
+#: The few-shot methods an architecture can declare (`few_shot_methods`), by the names `ktg transfer` uses.
+FEW_SHOT_METHODS = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
 
 
 @dataclasses.dataclass
@@ -67,6 +76,7 @@ class Architecture:
     optimizer_slots = ("optimizer",)
     default_signature = "serving_default"
     transfer_heads = {}
+    few_shot_methods = ()
     #: Constructor arguments kept in attributes of the same name; `config_values` reads them back for
     #: `get_config` (a class lists its own; those of its bases are added).
     config_fields = ()
@@ -91,6 +101,29 @@ class Architecture:
     def class_probabilities(self, images):
         """Class probabilities (numpy) of images shaped like the model's input."""
         raise ValueError(f"{type(self).__name__} gives no class probabilities")
+
+    def require_method(self, method):
+        """Raise a one-line ValueError naming the model and `method` unless it is in `few_shot_methods`."""
+        if method not in FEW_SHOT_METHODS:
+            raise ValueError(f"unknown few-shot method {method!r} (choose from {', '.join(FEW_SHOT_METHODS)})")
+        if method not in self.few_shot_methods:
+            supported = ", ".join(self.few_shot_methods) or "none"
+            raise ValueError(f"{type(self).__name__} does not support {method} (it supports: {supported})")
+
+    def discriminator_blocks(self):
+        """Freeze-D: ``[[layer name, ...] of block 1, [...] of block 2, ...]``, from the discriminator's input."""
+        self.require_method("freeze_d")
+        raise NotImplementedError(f"{type(self).__name__} declares freeze_d but not discriminator_blocks()")
+
+    def cdc_layers(self):
+        """CDC: names of the generator layers whose activations CDC compares."""
+        self.require_method("cdc")
+        raise NotImplementedError(f"{type(self).__name__} declares cdc but not cdc_layers()")
+
+    def scale_shift_layers(self, output_layer=True):
+        """Scale/shift adaptation: names of the generator layers it trains (the output layer too when asked)."""
+        self.require_method("scale_shift")
+        raise NotImplementedError(f"{type(self).__name__} declares scale_shift but not scale_shift_layers()")
 
     def training_state(self):
         """``{name: trackable}``: training settings with state (e.g. ADA's probability) that checkpoints

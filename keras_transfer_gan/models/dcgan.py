@@ -1,6 +1,7 @@
 """DCGAN (Radford et al., 2016) at 16, 32, 64 or 128 pixels, gray or colour."""
 
 import math
+import re
 
 import keras
 
@@ -104,6 +105,33 @@ def build_dcgan_discriminator(
     return keras.Model(image, logits, name=name)
 
 
+#: Normalisation layers: what scale/shift adaptation trains in a generator.
+NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
+                        keras.layers.GroupNormalization)
+
+
+def dcgan_discriminator_blocks(discriminator):
+    """The blocks of a `build_dcgan_features` body, from the input: the layer names of ``d_block{i}_*``."""
+    blocks = {}
+    for layer in discriminator.layers:
+        if (match := re.match(r"d_block(\d+)_", layer.name)):
+            blocks.setdefault(int(match.group(1)), []).append(layer.name)
+    return [blocks[i] for i in sorted(blocks)]
+
+
+def dcgan_cdc_layers(generator):
+    """The output of every hidden block of a `build_dcgan_decoder` generator (``g_*_relu``)."""
+    return [layer.name for layer in generator.layers if layer.name.startswith("g_") and layer.name.endswith("_relu")]
+
+
+def dcgan_scale_shift_layers(generator, output_layer=True):
+    """The normalisation layers and modulated kernels of a `build_dcgan_decoder` generator, plus its output
+    layer (``g_out_*``) when `output_layer`."""
+    return [layer.name for layer in generator.layers
+            if isinstance(layer, (*NORMALIZATION_LAYERS, ModulatedConv2DTranspose))
+            or (output_layer and layer.name.startswith("g_out"))]
+
+
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
 class DCGAN(GAN):
     """Deep convolutional GAN with configurable size, channels and widths.
@@ -133,6 +161,7 @@ class DCGAN(GAN):
 
     #: D's first conv reads the image's channels; G's last transposed conv writes them.
     transfer_heads = {"d_block1_conv": "input_channels", "g_out_deconv": "output_channels"}
+    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "cdc", "scale_shift", "adafm")
     config_fields = ("g_filters", "d_filters", "spectral_norm", "sync_batchnorm", "modulated_kernels")
 
     def __init__(
@@ -165,3 +194,13 @@ class DCGAN(GAN):
         return build_dcgan_discriminator(
             self.image_size, self.channels, self.d_filters, self.spectral_norm, self.sync_batchnorm
         )
+
+    # ------------------------------------------------ what transfer asks for
+    def discriminator_blocks(self):
+        return dcgan_discriminator_blocks(self.discriminator)
+
+    def cdc_layers(self):
+        return dcgan_cdc_layers(self.generator)
+
+    def scale_shift_layers(self, output_layer=True):
+        return dcgan_scale_shift_layers(self.generator, output_layer)

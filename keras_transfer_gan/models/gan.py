@@ -52,6 +52,8 @@ class GAN(Architecture, keras.Model):
     family = "gan"
     generates = "images"
     optimizer_slots = ("d_optimizer", "g_optimizer")
+    #: Methods that act on weights, not on named layers: any GAN takes them.
+    few_shot_methods = ("l2_sp", "ewc")
     #: Whether G's hidden transposed convolutions are modulated (`ModulatedConv2DTranspose`; see DCGAN).
     modulated_kernels = False
     config_fields = ("latent_dim", "image_size", "channels", "ema_decay", "seed")

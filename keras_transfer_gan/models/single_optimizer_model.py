@@ -23,6 +23,9 @@ class SingleOptimizerModel(Architecture, keras.Model):
     returned values.
     """
 
+    #: L2-SP pulls weights, whatever the layers: any single-optimizer model takes it.
+    few_shot_methods = ("l2_sp",)
+
     def compile(self, optimizer="adam", regularizers=(), **kwargs):
         """Attach the optimizer and build it on every weight (so freezing before or after compile is alike).
 

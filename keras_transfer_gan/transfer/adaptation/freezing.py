@@ -1,7 +1,6 @@
 """Freezing by layer path: name pattern, first n layers, or a fraction; and Freeze-D."""
 
 import fnmatch
-import re
 
 from keras_transfer_gan.transfer.adaptation.freeze_summary import FreezeSummary
 from keras_transfer_gan.transfer.adaptation.transfer_report import TransferReport
@@ -67,10 +66,11 @@ def unfreeze(model, pattern=None, first_n=None, fraction=None, submodel=None):
 
 
 def freeze_discriminator_blocks(model, k, keep_trainable=()):
-    """Freeze-D (Mo et al., 2020): freeze the discriminator's first `k` blocks (``d_block1``..``d_blockk``).
+    """Freeze-D (Mo et al., 2020): freeze the discriminator's first `k` blocks, as the model declares them
+    (`discriminator_blocks()`; a model without Freeze-D is a one-line error naming it).
 
     Args:
-        model: a GAN with ``d_block{i}_`` layers.
+        model: a GAN that supports ``freeze_d``.
         k: int. Blocks to freeze.
         keep_trainable: layer names (or a `TransferReport`, whose adapted
             discriminator layers are taken) to leave trainable inside the
@@ -79,17 +79,15 @@ def freeze_discriminator_blocks(model, k, keep_trainable=()):
             that conv trains: freezing it would stop G from ever learning colour.
     """
     check_positive_int(k, "k", "freeze_d", minimum=0)
+    blocks = model.discriminator_blocks()
     if isinstance(keep_trainable, TransferReport):
         keep_trainable = sorted({p.split("/")[1] for p in keep_trainable.by_status("adapted")
-                                 if p.startswith("discriminator/")})
-    blocks = sorted({
-        int(m.group(1)) for p, _ in layer_paths(model, "discriminator")
-        if (m := re.search(r"/d_block(\d+)_", p))
-    })
+                                 if p.startswith(f"{model.discriminator.name}/")})
     if k > len(blocks):
         raise ValueError(f"freeze_d: the discriminator has {len(blocks)} blocks, cannot freeze {k}")
-    chosen = [p for p, _ in layer_paths(model, "discriminator")
-              if any(f"/d_block{i}_" in p for i in blocks[:k]) and p.split("/")[-1] not in set(keep_trainable)]
+    names = {name for block in blocks[:k] for name in block}
+    chosen = [p for p, _ in layer_paths(model, model.discriminator.name)
+              if p.split("/")[1] in names and p.split("/")[-1] not in set(keep_trainable)]
     if not chosen:
         return FreezeSummary.of(model, [])
     return freeze(model, pattern=chosen)

@@ -1,14 +1,9 @@
 """Scale/shift adaptation: train only the generator's normalisation scale and shift (and optionally kernel modulation)."""
 
-import keras
-
 from keras_transfer_gan.layers import ModulatedConv2DTranspose
 from keras_transfer_gan.transfer.adaptation.freeze_summary import FreezeSummary
 from keras_transfer_gan.transfer.adaptation.freezing import layer_paths
 from keras_transfer_gan.transfer.adaptation.heads import derive_model
-
-NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
-                        keras.layers.GroupNormalization)
 
 
 def adapt_scale_shift(model, output_layer=True):
@@ -20,18 +15,18 @@ def adapt_scale_shift(model, output_layer=True):
     with ``modulated_kernels=True`` (`scale_shift_target`), the AdaFM-style
     per-channel scale and shift of each hidden transposed convolution's frozen
     kernel (Zhao et al., 2020). With ``output_layer=True`` the output layer
-    (``g_out_*``) trains whole, which a change of colours or contrast needs.
+    trains whole, which a change of colours or contrast needs. The layers are
+    those the model declares (`scale_shift_layers`; a model without scale/shift
+    is a one-line error naming it).
     The discriminator is left as it is (combine with Freeze-D if wanted).
 
     Returns:
         the `FreezeSummary` of the model.
     """
-    if model.family != "gan":
-        raise ValueError(f"scale/shift adaptation needs a GAN, got {type(model).__name__}")
+    trained = set(model.scale_shift_layers(output_layer))  # a model without scale/shift: a one-line error
     frozen = []
     for path, layer in layer_paths(model, model.generator.name):
-        keep = isinstance(layer, (*NORMALIZATION_LAYERS, ModulatedConv2DTranspose)) or (
-            output_layer and layer.name.startswith("g_out"))
+        keep = path.split("/")[1] in trained
         layer.trainable = keep
         if not keep:
             frozen.append(path)
@@ -51,6 +46,7 @@ def scale_shift_target(source, kernels=False, output_layer=True, **overrides):
     adapted model back into a plain one.
     """
     if kernels:
+        source.require_method("adafm")
         overrides["modulated_kernels"] = True
     model, report = derive_model(source, **overrides)
     return model, report, adapt_scale_shift(model, output_layer=output_layer)

@@ -7,11 +7,15 @@ from keras_transfer_gan.models.architecture import Architecture
 from keras_transfer_gan.utils.checks import check_positive_int
 
 
-def generator_activation_layers(generator):
-    """Default CDC layers of a DCGAN-family generator: the output of every hidden block (``*_relu``)."""
-    names = [layer.name for layer in generator.layers if layer.name.startswith("g_") and layer.name.endswith("_relu")]
+def generator_activation_layers(source):
+    """The layers CDC compares by default: those the source architecture declares (`cdc_layers()`; a model
+    without CDC is a one-line error naming it). A plain Keras generator declares nothing: pass ``layers=``."""
+    if not isinstance(source, Architecture):
+        raise ValueError(f"CDC: {getattr(source, 'name', type(source).__name__)!r} is not one of the package's "
+                         "models, so it declares no CDC layers; pass layers=")
+    names = source.cdc_layers()
     if not names:
-        raise ValueError(f"CDC: generator {generator.name!r} has no g_*_relu layers; pass layers=")
+        raise ValueError(f"CDC: {type(source).__name__} declares no CDC layers; pass layers=")
     return names
 
 
@@ -67,11 +71,11 @@ class CDC:
     generator architecture (same layer names).
 
     Args:
-        source: the source GAN (or its generator).
+        source: the source GAN (or its generator as a plain Keras model, with `layers`).
         weight: float. Defaults to 100.
         batch_size: int >= 3. Noise vectors per step. Defaults to 8.
-        layers: generator layer names, or None for every hidden block's output
-            (`generator_activation_layers`).
+        layers: generator layer names, or None for those the source declares
+            (`cdc_layers()`, e.g. every hidden block's output of a DCGAN).
 
     Example:
     >>> target, report = derive_model(source)
@@ -83,7 +87,7 @@ class CDC:
             raise ValueError(f"CDC: weight must be >= 0, got {weight!r}")
         check_positive_int(batch_size, "batch_size", "CDC", minimum=3)
         generator = source.generator if isinstance(source, Architecture) and source.family == "gan" else source
-        self.layers = list(layers) if layers is not None else generator_activation_layers(generator)
+        self.layers = list(layers) if layers is not None else generator_activation_layers(source)
         copy = keras.models.clone_model(generator)
         copy.set_weights(generator.get_weights())
         copy.trainable = False
