@@ -7,14 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.models.architecture import tensor_spec
-from keras_transfer_gan.models.dcgan import (
-    DCGAN,
-    build_dcgan_decoder,
-    build_dcgan_discriminator,
-    dcgan_cdc_layers,
-    dcgan_discriminator_blocks,
-    dcgan_scale_shift_layers,
-)
+from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_decoder, build_dcgan_discriminator
 from keras_transfer_gan.models.gan import GAN
 
 # Caffe-style preprocessing that keras.applications' VGG19 expects: RGB in
@@ -96,6 +89,9 @@ class FeatureBackboneGenerator(GAN):
     transfer_heads = DCGAN.transfer_heads
     #: Its D and the decoder after the backbone are DCGAN's builders: the same blocks and layers (no AdaFM).
     few_shot_methods = GAN.few_shot_methods + ("freeze_d", "cdc", "scale_shift")
+    discriminator_blocks = DCGAN.discriminator_blocks
+    cdc_layers = DCGAN.cdc_layers
+    scale_shift_layers = DCGAN.scale_shift_layers
     config_fields = ("feature_blocks", "frozen_blocks", "adv_weight", "g_filters", "d_filters", "spectral_norm")
 
     def __init__(
@@ -167,15 +163,6 @@ class FeatureBackboneGenerator(GAN):
 
     def build_discriminator(self):
         return build_dcgan_discriminator(self.image_size, self.channels, self.d_filters, self.spectral_norm)
-
-    def discriminator_blocks(self):
-        return dcgan_discriminator_blocks(self.discriminator)
-
-    def cdc_layers(self):
-        return dcgan_cdc_layers(self.generator)
-
-    def scale_shift_layers(self, output_layer=True):
-        return dcgan_scale_shift_layers(self.generator, output_layer)
 
     @property
     def backbone(self):
