@@ -85,9 +85,9 @@ def freeze_discriminator_blocks(model, k, keep_trainable=()):
                                  if p.startswith(f"{model.discriminator.name}/")})
     if k > len(blocks):
         raise ValueError(f"freeze_d: the discriminator has {len(blocks)} blocks, cannot freeze {k}")
-    names = {name for block in blocks[:k] for name in block}
+    names, keep = {name for block in blocks[:k] for name in block}, set(keep_trainable)
     chosen = [p for p, _ in layer_paths(model, model.discriminator.name)
-              if p.split("/")[1] in names and p.split("/")[-1] not in set(keep_trainable)]
+              if p.split("/")[1] in names and p.split("/")[-1] not in keep]
     if not chosen:
         return FreezeSummary.of(model, [])
     return freeze(model, pattern=chosen)
