@@ -51,10 +51,10 @@ def _kill_runs(argv, directory, env, rng, moments):
     """
     steps = []
     for moment in moments:
-        before = _checkpoint_step(directory)
+        before = _checkpoint_step(directory) or 0  # checkpoints are written after a step: 0 means none yet
         job = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if moment == "training":
-            _wait_for(lambda: (_checkpoint_step(directory) or -1) > (before if before is not None else -1), job)
+            _wait_for(lambda: (_checkpoint_step(directory) or 0) > before, job)
         time.sleep(rng.uniform(0.0, 2.0))
         job.send_signal(signal.SIGKILL)
         job.wait()
