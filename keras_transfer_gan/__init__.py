@@ -7,9 +7,9 @@ package's Keras classes register themselves as soon as Keras is loaded
 package wrote once `keras_transfer_gan` has been imported.
 """
 
-import importlib
 
 from keras_transfer_gan.serializables import register_when_keras_loads
+from keras_transfer_gan.utils.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 register_when_keras_loads()
@@ -28,13 +28,7 @@ _LAZY = {
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_transfer_gan' has no attribute {name!r}")
+__getattr__ = lazy_getattr("keras_transfer_gan", _LAZY, globals())
 
 
 def __dir__():

@@ -6,6 +6,7 @@
     ktg export   --model runs/t --format savedmodel --out serving/ [--name NAME] [--version N]
     ktg export   --model runs/t --format tflite --quantize int8 --out gen.tflite
     ktg evaluate --model runs/t --dataset digits_m --metrics fid,kid,is,pr --n 1000 --out eval.json
+    ktg study    --from dcgan_fashion_base --dataset my_images/ --sizes 10,25 --reference 200 --out study/
     ktg zoo list | ktg zoo info NAME
 
 Each command takes only its own flags (`COMMAND_FLAGS`); another command's flag is a one-line error.
@@ -21,7 +22,7 @@ import ast
 import os
 import sys
 
-COMMANDS = ("train", "sample", "transfer", "export", "evaluate", "zoo")
+COMMANDS = ("train", "sample", "transfer", "export", "evaluate", "study", "zoo")
 
 
 def _set_tf_environment():
@@ -60,6 +61,43 @@ _set_tf_environment()
 from absl import app, flags, logging  # noqa: E402
 
 FLAGS = flags.FLAGS
+#: Every task's option names (the flags `ktg transfer --recipe NAME` passes to the task when given).
+TASK_OPTIONS = ()
+
+
+def _define_task_flags():
+    """One flag per task option (`tasks.TaskOptions` fields), unless a flag of that name exists (shared flags
+    such as --steps keep their definition). The defaults are None: an option not given keeps its task's
+    default; the values are checked by the task's options dataclass."""
+    global TASK_OPTIONS
+    from keras_transfer_gan.tasks import get_task, list_tasks
+    from keras_transfer_gan.tasks.options import kind_of
+
+    names = {}
+    for name in list_tasks():
+        for field in get_task(name).options_class.fields():
+            names.setdefault(field.name, []).append(name)
+            if field.name in FLAGS:
+                continue
+            meta, kind = field.metadata, kind_of(field)
+            text = f"transfer --recipe {'/'.join(names[field.name])}: {meta['help']} (default: {field.default})"
+            if meta.get("choices") and kind is str:
+                flags.DEFINE_enum(field.name, None, list(meta["choices"]), text)
+            else:
+                define = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float}.get(
+                    kind, flags.DEFINE_string)
+                define(field.name, None, text)
+    TASK_OPTIONS = tuple(names)
+
+
+def _recipe_help():
+    from keras_transfer_gan.tasks import get_task, list_tasks
+
+    return "transfer: the task: auto (the first that accepts the source: " + ", ".join(list_tasks()) + "), " + \
+        "; ".join(f"{n} ({get_task(n).description})" for n in list_tasks()) + \
+        ". `ktg transfer --recipe NAME --help` lists a task's options."
+
+
 
 flags.DEFINE_string("model", None, "train: a registered model name (see `list_models`); sample, export, evaluate: "
                     "a zoo name, a .keras/.h5 file, a `ktg train` directory or an exported SavedModel.")
@@ -70,10 +108,12 @@ flags.DEFINE_string("dataset", "digits", "Dataset spec: fashion_mnist, mnist, mn
 flags.DEFINE_string("out", None, "Output: a directory (train, transfer, export savedmodel), a PNG or text file "
                     "(sample), a .tflite path, or a JSON file (evaluate).")
 flags.DEFINE_integer("epochs", 5, "Training epochs (total, also when resuming).")
-flags.DEFINE_integer("steps", None, "transfer: train this many steps (the few-shot data repeats), in blocks of "
+flags.DEFINE_integer("steps", None, "train, transfer: train this many steps (the data repeats), in blocks of "
                      "--sample_every; instead of --epochs.")
-flags.DEFINE_integer("sample_every", None, "transfer --steps: steps between sample grids and checkpoints "
+flags.DEFINE_integer("sample_every", None, "train, transfer --steps: steps between sample grids and checkpoints "
                      "(default: 100, or --steps if fewer).")
+flags.DEFINE_enum("augment", None, ["none", "diffaugment", "ada"], "train (GANs), transfer --recipe trgan: "
+                  "augmentation on D's input (default: none).")
 flags.DEFINE_integer("batch_size", 64, "Global batch size (export --format tflite: the fixed batch, default 1).")
 flags.DEFINE_integer("image_size", 32, "Image height and width (16, 32, 64 or 128).")
 flags.DEFINE_integer("channels", None, "1 or 3; default: the dataset's own.")
@@ -112,28 +152,15 @@ flags.DEFINE_integer("length", 400, "Text models: characters to generate.")
 flags.DEFINE_float("temperature", 0.8, "Text models: sampling temperature (0: most likely).")
 flags.DEFINE_string("from", None, "transfer: the source: a zoo name, a .keras / .h5 file, a `ktg train` "
                     "directory or an exported SavedModel.")
-flags.DEFINE_enum("recipe", "auto", ["auto", "trgan", "tgan", "ctgan", "classifier", "augment", "text"],
-                  "transfer: auto (text for a character-model source, else trgan), trgan (fine-tune G and D from "
-                  "a source GAN), tgan (generator on the source's frozen features), ctgan (source classifier "
-                  "pseudo-labels, conditional GAN trains), classifier (new head, frozen then fine-tuned), augment "
-                  "(classifier on real + generated), text (a character model on a new corpus: --dataset is the "
-                  "corpus; vocabulary carried by character).")
-flags.DEFINE_bool("freeze_embedding", False, "transfer --recipe text: keep the embedding as transferred.")
-flags.DEFINE_bool("freeze_first_lstm", False, "transfer --recipe text: keep the first LSTM layer as transferred.")
-flags.DEFINE_integer("freeze_d", 0, "transfer: freeze the discriminator's first K blocks (Freeze-D).")
-flags.DEFINE_enum("augment", "none", ["none", "diffaugment", "ada"], "transfer: augmentation on D's input.")
-flags.DEFINE_string("l2_sp", None, "transfer: 'alpha,beta' of L2-SP towards the source weights.")
-flags.DEFINE_float("cdc", None, "transfer: weight of CDC (cross-domain distance consistency) on G's loss, e.g. 100.")
-flags.DEFINE_float("ewc", None, "transfer: weight of EWC (Fisher-weighted pull to the source) on G's weights, e.g. 1.")
-flags.DEFINE_enum("scale_shift", "none", ["none", "bn", "adafm"], "transfer: train only G's normalisation "
-                  "scale/shift and output layer (bn), plus per-channel kernel modulation (adafm).")
-flags.DEFINE_bool("keep_best", False, "transfer: end with the weights of the epoch with the lowest KID against "
-                  "held-out images of the train split (outside --limit's subset); see --held_out, --patience.")
-flags.DEFINE_integer("held_out", 500, "transfer --keep_best: held-out images for the KID (and the extractor is "
-                     "the dataset's zoo evaluator, --extractor).")
-flags.DEFINE_integer("patience", None, "transfer --keep_best: stop after this many epochs without improvement.")
-flags.DEFINE_integer("finetune_epochs", 1, "transfer --recipe classifier: epochs with everything unfrozen.")
-flags.DEFINE_integer("per_class", 10, "transfer --recipe augment: generated images per class.")
+flags.DEFINE_string("recipe", "auto", _recipe_help())
+flags.DEFINE_string("sizes", "10,25", "study: few-shot sizes N (comma list).")
+flags.DEFINE_string("seeds", "0", "study: seeds of the few-shot draws (comma list).")
+flags.DEFINE_string("methods", None, "study: arms (comma list; default: keras_transfer_gan.study.METHODS), e.g. "
+                    "scratch+diffaugment,trgan+freeze_d+diffaugment; the scratch + DiffAugment baseline always runs.")
+flags.DEFINE_integer("eval_every", None, "study: steps between measurements (default 100).")
+flags.DEFINE_string("reference", "test", "study: what samples are measured against: test (the data's test split) "
+                    "or a number K of train images outside the few-shot subset and the held-out ones (data without "
+                    "a test split, such as a folder of images).")
 flags.DEFINE_enum("format", "savedmodel", ["savedmodel", "tflite"], "export: output format.")
 flags.DEFINE_enum("quantize", "none", ["none", "float16", "dynamic", "int8"], "export --format tflite: quantization.")
 flags.DEFINE_string("name", None, "export --format savedmodel: model name under --out (default: from --model).")
@@ -147,7 +174,8 @@ flags.DEFINE_string("extractor", "auto", "evaluate, transfer --keep_best: featur
                     "weights), or a classifier file.")
 flags.DEFINE_string("split", "auto", "evaluate: split of the reference images; auto: test where the dataset has "
                     "one (fashion_mnist, mnist, mnist_m), else train.")
-flags.DEFINE_float("min_confidence", 0.0, "transfer --recipe ctgan: drop images the classifier is less sure of.")
+
+_define_task_flags()
 
 _DATA = ("dataset", "image_size", "channels", "limit", "seed", "data_dir", "batch_size")
 _TEXT = ("seq_len", "prompt", "length", "temperature")
@@ -155,22 +183,22 @@ _TEXT = ("seq_len", "prompt", "length", "temperature")
 COMMAND_FLAGS = {
     "train": {"model", "out", "epochs", "lr", "beta1", "model_args", "tiny", "strategy", "loop", "resume",
               "precision", "jit_compile", "steps_per_execution", "checkpoint_every", "on_nonfinite", "deterministic",
-              "verbose", "vocab_size", *_DATA, *_TEXT},
+              "verbose", "vocab_size", "steps", "sample_every", "augment", *_DATA, *_TEXT},
     "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", "verbose", *_TEXT},
-    "transfer": {"from", "out", "epochs", "lr", "model_args", "recipe", "freeze_d", "augment", "l2_sp", "cdc", "ewc",
-                 "scale_shift", "keep_best", "held_out", "patience", "extractor", "finetune_epochs", "per_class",
-                 "min_confidence", "verbose", "unsafe", "steps", "sample_every", "checkpoint_every", "resume",
-                 "strategy", "precision", "freeze_embedding", "freeze_first_lstm", *_DATA, *_TEXT},
+    "transfer": {"from", "out", "epochs", "lr", "model_args", "recipe", "verbose", "unsafe", "strategy", "precision",
+                 *_DATA, *TASK_OPTIONS},
     "export": {"model", "out", "format", "quantize", "name", "version", "overwrite", "signature", "batch_size",
                "seq_len", "dataset", "seed", "data_dir", "unsafe", "verbose"},
     "evaluate": {"model", "out", "dataset", "metrics", "n", "limit", "seed", "extractor", "split", "data_dir",
                  "unsafe", "verbose"},
+    "study": {"from", "dataset", "out", "sizes", "seeds", "methods", "steps", "eval_every", "batch_size", "n",
+              "held_out", "freeze_d", "extractor", "reference", "channels", "data_dir", "verbose"},
     "zoo": set(),
 }
 OUR_FLAGS = set().union(*COMMAND_FLAGS.values())
 #: Integer flags that must be positive when set.
 POSITIVE = ("epochs", "batch_size", "image_size", "limit", "checkpoint_every", "steps_per_execution", "n",
-            "per_class", "version", "held_out", "patience", "steps", "sample_every")
+            "version", "steps", "sample_every", "eval_every")
 
 
 class UsageError(ValueError):
@@ -207,16 +235,6 @@ def _required(*names):
             raise UsageError(f"--{name} is required")
 
 
-def _l2_sp():
-    if not FLAGS.l2_sp:
-        return None
-    try:
-        alpha, beta = (float(v) for v in FLAGS.l2_sp.split(","))
-    except ValueError:
-        raise UsageError(f"--l2_sp: expected 'alpha,beta', got {FLAGS.l2_sp!r}") from None
-    return alpha, beta
-
-
 def _print_resume():
     """Where a --resume run starts: the latest checkpoint in --out, or nothing to resume."""
     if FLAGS.resume:
@@ -226,8 +244,13 @@ def _print_resume():
         print(f"resume: from {latest}" if latest else f"resume: no checkpoint in {FLAGS.out}, starting at step 0")
 
 
-def _print_precision(paths):
+def _print_paths(paths, lines, samples):
+    """What a training command prints: the precision, the task's own lines, then where everything went."""
     print(f"precision: {paths['precision']} ({paths['precision_reason']})")
+    for line in lines + [f"model:   {paths['model']}"] + ([f"samples: {samples}"] if samples else []):
+        print(line)
+    print(f"metrics: {paths['metrics']}")
+    return 0
 
 
 def cmd_train():
@@ -240,11 +263,7 @@ def cmd_train():
     paths = train_run(
         FLAGS.model, FLAGS.dataset, FLAGS.out, model_args=_parse_model_args(FLAGS.model_args),
         **{name: FLAGS[name].value for name in COMMAND_FLAGS["train"] - {"model", "dataset", "out", "model_args"}})
-    _print_precision(paths)
-    print(f"model:   {paths['model']}")
-    print(f"samples: {paths['samples']}")
-    print(f"metrics: {paths['metrics']}")
-    return 0
+    return _print_paths(paths, [], paths["samples"])
 
 
 def cmd_sample():
@@ -259,29 +278,20 @@ def cmd_sample():
 
 
 def cmd_transfer():
-    import json
-
     from keras_transfer_gan.runs import transfer_run
 
     _required("from", "out")
-    names = COMMAND_FLAGS["transfer"] - {"from", "dataset", "out", "model_args", "l2_sp", "unsafe", "image_size"}
+    common = COMMAND_FLAGS["transfer"] - set(TASK_OPTIONS) - {"from", "dataset", "out", "model_args", "unsafe",
+                                                               "image_size", "recipe"}
     _print_resume()
-    paths = transfer_run(FLAGS.recipe, FLAGS["from"].value, FLAGS.dataset, FLAGS.out, l2_sp=_l2_sp(),
+    paths = transfer_run(FLAGS.recipe, FLAGS["from"].value, FLAGS.dataset, FLAGS.out,
                          model_args=_parse_model_args(FLAGS.model_args), safe_mode=not FLAGS.unsafe,
                          image_size=FLAGS.image_size if FLAGS["image_size"].present else None,
-                         **{name: FLAGS[name].value for name in names - {"recipe"}})
-    result = paths["result"]
-    _print_precision(paths)
-    if FLAGS.recipe in ("classifier", "augment"):
-        print(f"accuracy: {json.dumps(result.extra)}")
-    if "perplexity" in result.extra:
-        print("held-out perplexity: " + ", ".join(f"{p['perplexity']:.2f} (step {p['step']})"
-                                                  for p in result.extra["perplexity"]))
-    print(f"model:   {paths['model']}")
-    if FLAGS.recipe not in ("classifier", "augment"):
-        print(f"samples: {paths['samples'] or os.path.join(FLAGS.out, 'samples.png')}")
-    print(f"metrics: {paths['metrics']}")
-    return 0
+                         **{name: FLAGS[name].value for name in common},
+                         **{name: FLAGS[name].value for name in TASK_OPTIONS if FLAGS[name].present})
+    task = paths["task"]
+    samples = paths["samples"] or os.path.join(FLAGS.out, "samples.png") if task.samples is not None else None
+    return _print_paths(paths, task.result_lines(paths["result"]), samples)
 
 
 def cmd_export():
@@ -316,6 +326,22 @@ def cmd_evaluate():
     return 0
 
 
+def cmd_study():
+    from keras_transfer_gan.runs import study_run
+
+    _required("from", "out")
+    given = {name: FLAGS[name].value for name in ("steps", "eval_every", "batch_size", "held_out", "freeze_d")
+             if FLAGS[name].present}
+    if FLAGS["n"].present:
+        given["n_fake"] = FLAGS.n
+    result = study_run(FLAGS["from"].value, FLAGS.dataset, FLAGS.out, sizes=FLAGS.sizes, seeds=FLAGS.seeds,
+                       methods=FLAGS.methods, reference=FLAGS.reference, extractor=FLAGS.extractor,
+                       channels=FLAGS.channels, data_dir=FLAGS.data_dir,
+                       report=print if FLAGS.verbose else None, **given)
+    print(f"study: {result['markdown']}")
+    return 0
+
+
 def cmd_zoo(args):
     from keras_transfer_gan import zoo
 
@@ -347,7 +373,7 @@ def main(argv):
         if argv[1] == "zoo":
             return cmd_zoo(argv[2:])
         commands = {"train": cmd_train, "sample": cmd_sample, "transfer": cmd_transfer, "export": cmd_export,
-                    "evaluate": cmd_evaluate}
+                    "evaluate": cmd_evaluate, "study": cmd_study}
         return commands[argv[1]]()
     except ValueError as exc:
         print(f"ktg {argv[1]}: error: {one_line(exc)}", file=sys.stderr)
@@ -371,9 +397,38 @@ def normalize_argv(argv):
     return out
 
 
+def _task_help(argv):
+    """``ktg transfer [--recipe NAME] --help``: the task's options (or the tasks), without starting TensorFlow."""
+    from keras_transfer_gan.tasks import get_task, list_tasks
+
+    recipe = "auto"
+    for i, arg in enumerate(argv):
+        if arg.startswith("--recipe="):
+            recipe = arg.split("=", 1)[1]
+        elif arg == "--recipe" and i + 1 < len(argv):
+            recipe = argv[i + 1]
+    if recipe == "auto":
+        print("usage: ktg transfer --from SOURCE --dataset SPEC --out DIR [--recipe NAME] [options]\n\nRecipes "
+              "(auto: the first that accepts the source):")
+        print("\n".join(f"  {name:<11} {get_task(name).description}" for name in list_tasks()))
+        print("\n`ktg transfer --recipe NAME --help` lists a recipe's options.")
+    else:
+        task = get_task(recipe)
+        print(f"ktg transfer --recipe {task.name}: {task.description}\n")
+        print(task.options_class.help_text(task.name))
+    return 0
+
+
 def _parse_flags(argv):
+    argv = normalize_argv(argv)
+    if len(argv) > 1 and argv[1] == "transfer" and {"--help", "-h", "--helpshort"} & set(argv):
+        try:
+            sys.exit(_task_help(argv))
+        except ValueError as exc:
+            print(f"ktg transfer: error: {exc}", file=sys.stderr)
+            sys.exit(2)
     try:
-        return FLAGS(normalize_argv(argv))
+        return FLAGS(argv)
     except flags.Error as exc:
         print(f"ktg: error: {exc}".splitlines()[0], file=sys.stderr)
         sys.exit(2)

@@ -93,7 +93,7 @@ CASES = [  # (id, callable(root, model, text), message)
     ("zero epochs (Trainer)", lambda r, m, t: _trainer_fit_zero_epochs(create_model("dcgan", tiny=True)),
      "epochs must be a positive integer"),
     ("bad channel count", lambda r, m, t: load_dataset("digits", channels=2), "channels must be 1, 3 or None"),
-    ("negative per_class", lambda r, m, t: __import__("keras_transfer_gan.transfer.recipes", fromlist=["x"])
+    ("negative per_class", lambda r, m, t: __import__("keras_transfer_gan.tasks", fromlist=["x"])
      .augment_with_generator(np.zeros((2, 16, 16, 1)), [0, 1], create_model("acgan", tiny=True), -1),
      "per_class must be a non-negative"),
 ]

@@ -161,7 +161,7 @@ def test_transfer_recipes_from_the_cli(recipe, source, dataset, transfer_sources
     assert run_cli("transfer", "--recipe", recipe, "--from", transfer_sources[source], "--dataset", dataset,
                    "--limit", "32", "--batch_size", "16", "--epochs", "1", "--out", str(out), "--verbose", "0",
                    "--model_args", "latent_dim=8,g_filters=8,d_filters=8" if recipe in ("tgan", "ctgan") else "",
-                   "--per_class", "2") == 0
+                   *(["--per_class", "2"] if recipe == "augment" else [])) == 0
     printed = capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
     assert (out / "model.keras").is_file() and metrics["recipe"] == recipe
@@ -171,6 +171,30 @@ def test_transfer_recipes_from_the_cli(recipe, source, dataset, transfer_sources
         assert "accuracy" in printed
     else:
         assert (out / "samples.png").is_file()
+
+
+def test_auto_picks_the_first_task_that_accepts_the_source(transfer_sources, tmp_path, capsys):
+    """A classifier source is no GAN: `auto` passes over trgan and text to tgan (its feature network)."""
+    out = tmp_path / "auto"
+    assert run_cli("transfer", "--from", transfer_sources["classifier"], "--dataset", "digits_m", "--limit", "32",
+                   "--batch_size", "16", "--steps", "2", "--out", str(out), "--verbose", "0",
+                   "--model_args", "latent_dim=8,g_filters=8,d_filters=8") == 0
+    assert json.loads((out / "metrics.json").read_text())["recipe"] == "tgan"
+
+
+def test_transfer_help_lists_a_recipes_options():
+    """`ktg transfer --recipe NAME --help` prints that task's options (from its dataclass), in a fresh process."""
+    from keras_transfer_gan.tasks import get_task, list_tasks
+
+    for name in list_tasks():
+        done = subprocess.run([sys.executable, "-m", "keras_transfer_gan.cli", "transfer", "--recipe", name, "--help"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        for field in get_task(name).options_class.fields():
+            assert f"--{field.name}=" in done.stdout and field.metadata["help"] in done.stdout
+    done = subprocess.run([sys.executable, "-m", "keras_transfer_gan.cli", "transfer", "--help"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and all(name in done.stdout for name in list_tasks())
 
 
 def test_transfer_prints_report_and_freeze_summary_before_training(transfer_sources, tmp_path, capsys):
@@ -189,11 +213,18 @@ def test_transfer_prints_report_and_freeze_summary_before_training(transfer_sour
 @pytest.mark.parametrize("argv, message", [
     (["transfer", "--dataset", "digits"], "--from is required"),
     (["transfer", "--from", "no_such_zoo_model", "--out", "x"], "not a zoo checkpoint"),
-    (["transfer", "--from", "SRC", "--out", "x", "--freeze-d", "-1"], "--freeze_d and --finetune_epochs"),
+    (["transfer", "--from", "SRC", "--out", "x", "--freeze-d", "-1"], "--freeze_d must be >= 0"),
     (["transfer", "--from", "SRC", "--out", "x", "--l2_sp", "0.1"], "--l2_sp: expected 'alpha,beta'"),
     (["transfer", "--from", "SRC", "--out", "x", "--freeze-d", "9"], "cannot freeze 9"),
     (["transfer", "--from", "SRC", "--out", "x", "--steps", "7", "--sample_every", "3"], "multiple of --sample_every"),
-    (["transfer", "--recipe", "classifier", "--from", "SRC", "--out", "x", "--resume"], "are for the recipes trgan, tgan, ctgan, text"),
+    (["transfer", "--recipe", "classifier", "--from", "SRC", "--out", "x", "--resume"], "--resume is not an option of --recipe classifier"),
+    (["transfer", "--recipe", "tgan", "--from", "SRC", "--out", "x", "--freeze_d", "1"],
+     "--freeze_d is not an option of --recipe tgan"),
+    (["transfer", "--recipe", "text", "--from", "SRC", "--out", "x"], "--recipe text: needs a character model"),
+    (["train", "--model", "vae", "--out", "x", "--augment", "ada"], "--augment is for GANs"),
+    (["train", "--model", "dcgan", "--out", "x", "--steps", "5", "--sample_every", "2"], "multiple of --sample_every"),
+    (["study", "--from", "SRC", "--out", "x", "--sizes", "ten"], "--sizes: expected a comma list of integers"),
+    (["study", "--from", "SRC", "--out", "x", "--methods", "magic"], "unknown method 'magic'"),
     (["zoo", "info"], "usage: ktg zoo list"),
 ])
 def test_transfer_bad_input(argv, message, transfer_sources, capsys):

@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras_transfer_gan import create_model
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
 from keras_transfer_gan.transfer.regularizers.cdc import CDC, distance_consistency
-from study_arms import build_arm_model, method_label, parse_method
+from keras_transfer_gan.study import build_arm_model, method_label, parse_method
 from keras_transfer_gan.transfer.regularizers.ewc import EWC, estimate_fisher
 from keras_transfer_gan.transfer.adaptation.heads import rebuilt_target
 from keras_transfer_gan.transfer.adaptation.scale_shift import fold_modulation, scale_shift_target

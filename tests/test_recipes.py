@@ -6,7 +6,9 @@ import pytest
 
 from keras_transfer_gan import create_model, load_dataset
 from keras_transfer_gan.training import compile_for_training
-from keras_transfer_gan.transfer import DiffAugment, L2SP, named_weights, recipes
+from keras_transfer_gan import tasks as recipes
+from keras_transfer_gan.tasks.fitting import fit
+from keras_transfer_gan.transfer import DiffAugment, L2SP, named_weights
 
 
 def _values(model, prefix):
@@ -69,7 +71,7 @@ def test_freeze_d_freezes_whole_blocks_without_a_channel_change(colour16):
 
 
 def test_trgan_rejects_a_non_gan_source(colour16, source_classifier):
-    with pytest.raises(ValueError, match="the source must be a GAN"):
+    with pytest.raises(ValueError, match="trgan: needs a GAN source"):
         recipes.trgan(source_classifier, colour16)
     with pytest.raises(ValueError, match="augment must be one of"):
         recipes.trgan(create_model("dcgan", tiny=True), colour16, augment="mixup")
@@ -128,7 +130,7 @@ def test_finetune_trains_the_head_frozen_then_everything(labelled16, digits_clas
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())  # phase 1: backbone frozen
     assert result.extra["head_accuracy"] > 0.6  # chance: 1/3 (the head alone learns on frozen features)
     before = _values(model, "backbone/")
-    recipes._fit(model, three, 1, None, model.distribute_strategy, None, (), 0)
+    fit(model, three, 1, model.distribute_strategy)
     assert not _changed(before, model)
     full = recipes.finetune_classifier(source_classifier, three, num_classes=3, finetune_epochs=1)
     kernels = {p for p in _values(full.model, "backbone/") if p.endswith("kernel")}

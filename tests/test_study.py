@@ -10,7 +10,7 @@ import pytest
 from keras_transfer_gan import create_model, load_images
 from keras_transfer_gan.data import few_shot_split
 from keras_transfer_gan.metrics import FeatureExtractor
-from study_arms import build_arm_model, run_arm
+from keras_transfer_gan.study import build_arm_model, run_arm, run_study, verdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -87,17 +87,67 @@ def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
 
 def test_verdict_never_credits_the_untouched_source():
     """A transfer arm selected at step 0 is the source before any fine-tuning: not a method meeting the target."""
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import transfer_study
-
     def row(method, fid, step, recall=0.5):
         return {"target": "close", "n": 10, "method": method, "fid": fid, "recall": recall, "memorisation": 1.0,
                 "step": step}
 
     base = row("scratch+diffaugment", 20.0, 2000, recall=0.1)
-    untouched = transfer_study.verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 0)], 2400)
+    untouched = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 0)], 2400)
     assert untouched[-1].endswith("| no: the source untouched (step 0) scores best |")
-    tuned = transfer_study.verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 400)], 2400)
+    tuned = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 400)], 2400)
     assert tuned[-1].endswith("| yes |")
-    slow = transfer_study.verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 1200)], 2400)
+    slow = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 1200)], 2400)
     assert slow[-1].endswith("| no |")  # not within a quarter of the baseline's steps
+
+
+def _folder(path, n=40, size=16):
+    """A folder of n colour PNG images (a user's own data, no test split)."""
+    from PIL import Image
+
+    path.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(path / f"img{i:03d}.png")
+    return str(path)
+
+
+def test_run_study_on_a_folder_measures_against_a_held_out_part_and_resumes(tiny, tmp_path):
+    """`keras_transfer_gan.study.run_study` on a folder of images without a test split: the reference is K more
+    train images per draw, the baseline arm is always in, and a rerun reads every finished run from the cache."""
+    source, _, directory = tiny
+    folder = _folder(tmp_path / "mine")
+    kwargs = dict(sizes=(8,), seeds=(0,), methods=("trgan+freeze_d",), channels=3, steps=2, eval_every=1,
+                  batch_size=4, n_fake=8, held_out=8, reference=16, extractor=str(directory / "clf.keras"),
+                  report=None)
+    result = run_study(str(directory / "source.keras"), folder, str(tmp_path / "out"), **kwargs)
+    assert sorted(r["method"] for r in result["runs"]) == ["scratch+diffaugment", "trgan+freeze_d"]
+    assert result["cached"] == 0 and all(len(r["curve"]) == 3 for r in result["runs"])
+    text = (tmp_path / "out" / "study.md").read_text()
+    assert "16 train images outside the few-shot subset" in text and "| mine | 8 | TrGAN + Freeze-D |" in text
+    again = run_study(str(directory / "source.keras"), folder, str(tmp_path / "out"), **kwargs)
+    assert again["cached"] == 2 and [r["curve"] for r in again["runs"]] == [r["curve"] for r in result["runs"]]
+    with pytest.raises(ValueError, match="fewer than N"):
+        run_study(str(directory / "source.keras"), folder, str(tmp_path / "o2"), **{**kwargs, "reference": 100})
+
+
+def test_ktg_study_runs_from_the_command_line(tiny, tmp_path):
+    """`ktg study` as a real subprocess writes the page; `ktg train --augment --steps` runs the baseline alone."""
+    import subprocess
+
+    _, _, directory = tiny
+    folder = _folder(tmp_path / "data")
+    out = tmp_path / "study"
+    argv = [sys.executable, "-m", "keras_transfer_gan.cli", "study", "--from", str(directory / "source.keras"),
+            "--dataset", folder, "--channels", "3", "--sizes", "8", "--seeds", "0", "--methods", "trgan",
+            "--steps", "2", "--eval_every", "1", "--batch_size", "4", "--n", "8", "--held_out", "8",
+            "--reference", "16", "--extractor", str(directory / "clf.keras"), "--out", str(out)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "study.md").is_file() and f"study: {out / 'study.md'}" in done.stdout
+    train = [sys.executable, "-m", "keras_transfer_gan.cli", "train", "--model", "dcgan", "--tiny", "--dataset", folder,
+             "--image_size", "16", "--augment", "diffaugment", "--steps", "4", "--sample_every", "2",
+             "--batch_size", "4", "--limit", "8", "--out", str(tmp_path / "baseline"), "--verbose", "0"]
+    done = subprocess.run(train, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads((tmp_path / "baseline" / "metrics.json").read_text())
+    assert metrics["steps"] == 4 and metrics["augment"] == "diffaugment" and metrics["history"]["step"] == [2, 4]

@@ -11,7 +11,8 @@ from keras_transfer_gan import create_model, load_pretrained
 from keras_transfer_gan.data import Vocabulary
 from keras_transfer_gan.export import export_saved_model, export_tflite
 from keras_transfer_gan.metrics import perplexity
-from keras_transfer_gan.transfer import derive_model, named_weights, recipes
+from keras_transfer_gan import tasks as recipes
+from keras_transfer_gan.transfer import derive_model, named_weights
 from tests.helpers import spread_weights
 from tests.test_cli import run_cli
 

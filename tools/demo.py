@@ -29,14 +29,13 @@ import time
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # study_arms
 
 
 from keras_transfer_gan.data import few_shot_split, load_images  # noqa: E402
 from keras_transfer_gan.export import export_saved_model, export_tflite, write_models_config  # noqa: E402
 from keras_transfer_gan.metrics import evaluate_samples, extractor_for, get_extractor  # noqa: E402
 from keras_transfer_gan.transfer import FreezeSummary, load_pretrained  # noqa: E402
-from study_arms import copier_floor, method_label, run_arm  # noqa: E402
+from keras_transfer_gan.study import copier_floor, method_label, run_arm  # noqa: E402
 from keras_transfer_gan.utils.images import save_grid  # noqa: E402
 
 DEFAULT_METHOD = "trgan+freeze_d+diffaugment"

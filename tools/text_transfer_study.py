@@ -35,7 +35,8 @@ import numpy as np  # noqa: E402
 from keras_transfer_gan.data import Vocabulary, load_text, text_dataset  # noqa: E402
 from keras_transfer_gan.registry import build_model  # noqa: E402
 from keras_transfer_gan.training import HeldOutPerplexity, Trainer, compile_for_training  # noqa: E402
-from keras_transfer_gan.transfer import load_pretrained, recipes  # noqa: E402
+from keras_transfer_gan import tasks as recipes  # noqa: E402
+from keras_transfer_gan.transfer import load_pretrained  # noqa: E402
 
 ARMS = ("scratch", "transfer", "transfer+freeze_embedding")
 

@@ -6,11 +6,13 @@ tasks and the Model Garden's orbit tasks).
 
 | declaration | meaning |
 |---|---|
-| ``family`` | ``"gan"``, ``"vae"``, ``"text"`` or ``"classifier"`` |
+| ``family`` | a name: ``"gan"``, ``"vae"``, ``"text"``, ``"classifier"`` today; an open set (a new family names itself; tasks ask for what they need) |
 | ``consumes`` | what training batches hold: ``"images"``, ``"labelled_images"``, ``"conditioning_images"`` (images that are also the generator's input) or ``"text"`` |
 | ``conditions`` | what `sample` is conditioned on: None, ``"labels"`` (optional), ``"images"`` (required) or ``"prompt"`` |
 | ``generates`` | ``"images"``, ``"text"`` or None |
-| ``optimizer_slots`` | the optimizers a trainer builds and passes to `compile`, by keyword |
+| ``optimizer_slots`` | the optimizers a trainer builds and passes to `compile`, by keyword (any number: a GAN's ``d_optimizer``, ``g_optimizer`` and e.g. a mapping network's own) |
+| ``optimizer_defaults`` | the trainers' optimizer settings, shared and per slot (``{"mapping_optimizer": {"lr_multiplier": 0.01}}``) |
+| ``num_classes`` | classes of a conditional model or a classifier (0: none) |
 | ``default_signature`` | the serving signature TFLite converts by default |
 | ``transfer_heads`` | layer name -> how its weights are carried when a constructor argument changes: ``"input_channels"``, ``"output_channels"``, ``"class_rows"``, ``"class_columns"``, ``"vocabulary_rows"``, ``"vocabulary_columns"`` |
 | ``few_shot_methods`` | the few-shot methods it supports (`FEW_SHOT_METHODS`); asking for another is a one-line error (`require_method`) |
@@ -26,6 +28,7 @@ tasks and the Model Garden's orbit tasks).
 | ``discriminator_blocks()`` | Freeze-D: the discriminator's blocks from its input, each a list of layer names |
 | ``cdc_layers()`` | CDC: the generator layers whose activations are compared |
 | ``scale_shift_layers(output_layer)`` | scale/shift adaptation: the generator layers it trains |
+| ``layer_groups()`` | named parts a recipe freezes or keeps (a classifier's backbone and head, a text model's embedding) |
 
 Transfer asks for these instead of matching layer names, so a model whose layers are named otherwise (or a
 generator without batch norm) declares its own; only `models/` knows its layers' names.
@@ -74,9 +77,16 @@ class Architecture:
     conditions = None
     generates = None
     optimizer_slots = ("optimizer",)
+    #: Optimizer settings the trainers use (models never build optimizers): shared keys (``learning_rate``,
+    #: ``beta_1``, ...) and, for a slot with its own, ``{slot: {"lr_multiplier": 0.01, ...}}``.
+    optimizer_defaults = {}
+    #: Classes a conditional model generates or tells apart (0: none).
+    num_classes = 0
     default_signature = "serving_default"
     transfer_heads = {}
     few_shot_methods = ()
+    #: Whether `compile` takes ``augment=`` (an augmentation of the discriminator's input: DiffAugment, ADA).
+    takes_augment = False
     #: Constructor arguments kept in attributes of the same name; `config_values` reads them back for
     #: `get_config` (a class lists its own; those of its bases are added).
     config_fields = ()
@@ -102,6 +112,12 @@ class Architecture:
         """Class probabilities (numpy) of images shaped like the model's input."""
         raise ValueError(f"{type(self).__name__} gives no class probabilities")
 
+    @classmethod
+    def implements(cls, method):
+        """Whether the class gives its own `method` (``"feature_network"``, ``"class_probabilities"``, ...)
+        rather than the base's refusal."""
+        return getattr(cls, method, None) is not getattr(Architecture, method, None)
+
     def require_method(self, method):
         """Raise a one-line ValueError naming the model and `method` unless it is in `few_shot_methods`."""
         if method not in FEW_SHOT_METHODS:
@@ -125,43 +141,60 @@ class Architecture:
         self.require_method("scale_shift")
         raise NotImplementedError(f"{type(self).__name__} declares scale_shift but not scale_shift_layers()")
 
+    def layer_groups(self):
+        """``{group: [layer path pattern, ...]}``: the parts a recipe freezes or keeps by name (a classifier's
+        ``backbone`` and ``head``, a text model's ``embedding`` and ``first_lstm``), as `freeze(pattern=)` reads them."""
+        return {}
+
+    def layer_group(self, group):
+        """The layer path patterns of `group`; a group the model does not declare is a one-line error."""
+        groups = self.layer_groups()
+        if group not in groups:
+            raise ValueError(f"{type(self).__name__} declares no layer group {group!r} "
+                             f"(it declares: {', '.join(groups) or 'none'})")
+        return list(groups[group])
+
     def training_state(self):
         """``{name: trackable}``: training settings with state (e.g. ADA's probability) that checkpoints
         must hold besides the model and its optimizers, so a resumed run continues exactly."""
         return {}
 
-    def probe_inputs(self, signature, n=2, seed=0, images=None):
-        """Deterministic NumPy inputs for `signature`: ``{input_name: array}``.
+    #: Scalar inputs of a signature and their probe values (counts default to the batch size `n`).
+    PROBE_SCALARS = {"length": 12, "temperature": 0.0, "truncation": 1.0}
 
-        Float tensors are standard normal (noise) or uniform in [-1, 1]
-        (images, from `images` when given); labels cycle through the classes;
-        token ids are drawn from the vocabulary; a prompt, a length, a
-        temperature of 0, a batch size of `n` and `seed` fill the text and
-        sampling inputs.
+    def input_range(self, name):
+        """``(low, high)``: the values an integer input `name` takes (labels: the classes; a timestep: its
+        schedule's steps). A model with integer inputs of its own overrides this; the default is [0, 10)."""
+        if name == "labels" and self.num_classes:
+            return 0, self.num_classes
+        return 0, 10
+
+    def probe_inputs(self, signature, n=2, seed=0, images=None):
+        """Deterministic NumPy inputs for `signature`: ``{input_name: array}``, by each spec's dtype and shape.
+
+        Strings are the prompt ``"The "``; integer scalars a count (`n`, the `seed`, or `PROBE_SCALARS`);
+        integer tensors values in the model's `input_range` (labels cycle through the classes); float
+        scalars `PROBE_SCALARS` (a temperature of 0, a truncation of 1) or 1; rank-4 float tensors images,
+        uniform in [-1, 1] (from `images` when given); other float tensors standard normal (noise).
         """
         rng = np.random.default_rng(seed)
-        values = {}
-        for spec in signature.specs:
-            shape = [n if d is None else d for d in spec.shape]
-            name = spec.name
-            if name == "batch_size":
-                values[name] = np.int32(n)
-            elif name == "seed":
-                values[name] = np.int32(seed)
-            elif name == "labels":
-                values[name] = (np.arange(shape[0]) % self.num_classes).astype(np.int32)
-            elif name == "ids":
-                length = shape[1] if len(shape) > 1 and shape[1] is not None else 8
-                values[name] = rng.integers(1, self.vocabulary.size, (shape[0], length)).astype(np.int32)
-            elif name == "prompt":
-                values[name] = np.array(b"The ")
-            elif name == "length":
-                values[name] = np.int32(12)
-            elif name == "temperature":
-                values[name] = np.float32(0.0)
-            elif name in ("images", "condition"):
-                values[name] = images[: shape[0]].astype(np.float32) if images is not None else \
-                    rng.uniform(-1, 1, shape).astype(np.float32)
-            else:
-                values[name] = rng.standard_normal(shape).astype(np.float32)
-        return values
+        return {spec.name: self._probe(spec, [n if d is None else d for d in spec.shape], rng, n, seed, images)
+                for spec in signature.specs}
+
+    def _probe(self, spec, shape, rng, n, seed, images):
+        dtype = tf.as_dtype(spec.dtype)
+        if dtype == tf.string:
+            return np.array(b"The ")
+        if not shape:  # a scalar setting
+            default = seed if spec.name == "seed" else self.PROBE_SCALARS.get(spec.name, n if dtype.is_integer else 1.0)
+            return np.asarray(default, dtype.as_numpy_dtype)
+        if dtype.is_integer:
+            low, high = self.input_range(spec.name)
+            if spec.name == "labels":
+                return (np.arange(int(np.prod(shape))) % (high - low) + low).reshape(shape).astype(dtype.as_numpy_dtype)
+            return rng.integers(low, high, shape).astype(dtype.as_numpy_dtype)
+        if len(shape) == 4:
+            if images is not None:
+                return np.asarray(images[: shape[0]], np.float32)
+            return rng.uniform(-1, 1, shape).astype(np.float32)
+        return rng.standard_normal(shape).astype(np.float32)

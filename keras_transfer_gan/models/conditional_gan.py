@@ -7,7 +7,9 @@ import tensorflow as tf
 
 from keras_transfer_gan.models.architecture import tensor_spec
 from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_decoder, build_dcgan_features, dcgan_init
+from keras_transfer_gan.models.gan import GAN_TINY, SMALL_FILTERS, SYNC_BN
 from keras_transfer_gan.models.inputs import class_labels
+from keras_transfer_gan.registry import register_model
 from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
 MODES = ("acgan", "projection")
@@ -49,21 +51,8 @@ class ConditionalGAN(DCGAN):
                       "d_label_projection": "class_rows"}
     config_fields = ("num_classes", "mode", "class_weight")
 
-    def __init__(
-        self,
-        num_classes=10,
-        mode="acgan",
-        class_weight=1.0,
-        latent_dim=100,
-        image_size=32,
-        channels=1,
-        g_filters=64,
-        d_filters=64,
-        spectral_norm=False,
-        sync_batchnorm=False,
-        modulated_kernels=False,
-        **kwargs,
-    ):
+    def __init__(self, num_classes=10, mode="acgan", class_weight=1.0, **kwargs):
+        """`num_classes`, `mode` and `class_weight`; every other argument is DCGAN's (`DCGAN.__init__`)."""
         check_positive_int(num_classes, "num_classes", "ConditionalGAN", minimum=2)
         check_choice(mode, "mode", "ConditionalGAN", MODES)
         if class_weight < 0 or not math.isfinite(class_weight):
@@ -71,11 +60,7 @@ class ConditionalGAN(DCGAN):
         self.num_classes = num_classes
         self.mode = mode
         self.class_weight = float(class_weight)
-        super().__init__(
-            latent_dim=latent_dim, image_size=image_size, channels=channels, g_filters=g_filters,
-            d_filters=d_filters, spectral_norm=spectral_norm, sync_batchnorm=sync_batchnorm,
-            modulated_kernels=modulated_kernels, **kwargs,
-        )
+        super().__init__(**kwargs)
 
     @property
     def extra_metrics(self):
@@ -188,4 +173,13 @@ class ConditionalGAN(DCGAN):
             labels = class_labels(labels, int(z.shape[0]), self.num_classes)
         except ValueError as exc:
             raise ValueError(f"generate: {exc}") from None
-        return self._run_sampler([z, labels], batch_size)
+        return self._run_sampler([z, labels], batch_size, seed)
+
+
+register_model("acgan", lambda **kw: ConditionalGAN(**{"mode": "acgan", **kw}),
+               "ACGAN: label-conditioned G, D with an auxiliary classifier head", tiny=GAN_TINY,
+               distributed=SYNC_BN, model_class=ConditionalGAN,
+               short_run=dict(dataset="digits", epochs=10, model_args=SMALL_FILTERS))
+register_model("cgan", lambda **kw: ConditionalGAN(**{"mode": "projection", **kw}),
+               "Conditional GAN with a projection discriminator", tiny=GAN_TINY, distributed=SYNC_BN,
+               model_class=ConditionalGAN, short_run=dict(dataset="digits", epochs=10, model_args=SMALL_FILTERS))

@@ -6,7 +6,8 @@ import re
 import keras
 
 from keras_transfer_gan.layers import ModulatedConv2DTranspose
-from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.models.gan import GAN, GAN_TINY, SMALL_FILTERS, SYNC_BN
+from keras_transfer_gan.registry import register_model
 
 
 def dcgan_init():
@@ -204,3 +205,7 @@ class DCGAN(GAN):
 
     def scale_shift_layers(self, output_layer=True):
         return dcgan_scale_shift_layers(self.generator, output_layer)
+
+
+register_model("dcgan", DCGAN, "DCGAN: transposed-conv generator, strided-conv discriminator (16/32/64/128 px)",
+               tiny=GAN_TINY, distributed=SYNC_BN, short_run=dict(dataset="digits", epochs=10, model_args=SMALL_FILTERS))

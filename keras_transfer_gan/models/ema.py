@@ -3,10 +3,20 @@
 import keras
 
 
+def ema_name(name):
+    """The name of the EMA copy of the sub-model called `name`."""
+    return f"{name}_ema"
+
+
+def is_ema_copy(layer):
+    """Whether `layer` is an EMA copy made by `make_ema_copy` (transfer and loading skip or mirror these)."""
+    return layer.name.endswith(ema_name(""))
+
+
 def make_ema_copy(model):
-    """A frozen clone of `model` holding its current weights, named ``{name}_ema``."""
+    """A frozen clone of `model` holding its current weights, named ``ema_name(model.name)``."""
     ema = keras.models.clone_model(model)
-    ema.name = f"{model.name}_ema"
+    ema.name = ema_name(model.name)
     ema.set_weights(model.get_weights())
     ema.trainable = False
     return ema

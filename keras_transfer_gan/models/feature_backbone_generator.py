@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from keras_transfer_gan.models.architecture import tensor_spec
 from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_decoder, build_dcgan_discriminator
-from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.models.gan import GAN, GAN_TINY, SMALL_FILTERS, SYNC_BN
+from keras_transfer_gan.registry import register_model
 
 # Caffe-style preprocessing that keras.applications' VGG19 expects: RGB in
 # [0, 255] -> BGR minus the ImageNet channel means.
@@ -188,7 +189,7 @@ class FeatureBackboneGenerator(GAN):
             raise ValueError(f"generate: images must be shaped (n, {', '.join(map(str, self.image_shape))}), "
                              f"got {tuple(images.shape)}")
         z = self._noise(int(images.shape[0]), seed)
-        return self._run_sampler([z, images], batch_size)
+        return self._run_sampler([z, images], batch_size, seed)
 
     def sample(self, n, conditions=None, seed=None, **options):
         """One sample per conditioning image (the first `n` of `conditions`, which are required)."""
@@ -207,3 +208,11 @@ class FeatureBackboneGenerator(GAN):
             # The weights travel in the saved file; reloading must not download them again.
             "backbone_weights": None,
         }
+
+
+register_model("feature_generator", FeatureBackboneGenerator,
+               "Generator on frozen pretrained VGG19 features (lambda * GAN + (1 - lambda) * reconstruction)",
+               tiny=dict(backbone_weights=None, feature_blocks=2, image_size=32, latent_dim=16, g_filters=8,
+                         d_filters=8),
+               # ImageNet weights cannot be downloaded on the build machines: VGG19 starts from random weights.
+               short_run=dict(dataset="digits_m", epochs=6, model_args={"backbone_weights": None, **SMALL_FILTERS}))

@@ -50,6 +50,7 @@ class GAN(Architecture, keras.Model):
     #: Optimizer defaults the trainers use for this family (models never build optimizers).
     optimizer_defaults = {"learning_rate": 2e-4, "beta_1": 0.5}
     family = "gan"
+    takes_augment = True
     generates = "images"
     optimizer_slots = ("d_optimizer", "g_optimizer")
     #: Methods that act on weights, not on named layers: any GAN takes them.
@@ -104,8 +105,9 @@ class GAN(Architecture, keras.Model):
         return self.generator_ema if self.generator_ema is not None else self.generator
 
     def call(self, inputs, training=False):
-        """The sampler on ``z``, or ``[z, condition]`` for a conditional generator (labels or images)."""
-        return self.sampler(inputs, training=training)
+        """The sampler on ``z``, or ``[z, condition]`` for a conditional generator (labels or images); the
+        generator's `extra_generator_inputs` are drawn from the model's seed."""
+        return self.sampler(self.with_extra_inputs(inputs, self._sample_seed(None)), training=training)
 
     def get_config(self):
         return {**super().get_config(), **self.config_values()}
@@ -121,6 +123,8 @@ class GAN(Architecture, keras.Model):
         Args:
             d_optimizer: a `keras.optimizers.Optimizer` (or identifier) for D.
             g_optimizer: a `keras.optimizers.Optimizer` (or identifier) for G.
+            (more slots): a model declaring more `optimizer_slots` takes one optimizer per slot by its name
+                (``mapping_optimizer=...``); `optimizer_groups` says which weights each updates.
             loss: str. ``"non_saturating"``, ``"hinge"`` or ``"wasserstein"``;
                 None for the model's `default_loss`.
             augment: callable ``(images, seed) -> images`` applied to real and
@@ -134,6 +138,10 @@ class GAN(Architecture, keras.Model):
 
         `augment`, `weight_penalty` and `regularizers` are training settings, not saved with the model.
         """
+        extra = {slot: kwargs.pop(slot) for slot in self.optimizer_slots[2:] if slot in kwargs}
+        missing = [slot for slot in self.optimizer_slots[2:] if slot not in extra]
+        if missing:
+            raise ValueError(f"compile: {type(self).__name__} needs an optimizer for {', '.join(missing)}")
         super().compile(**kwargs)
         self.augment = augment
         self.weight_penalty = weight_penalty
@@ -142,38 +150,61 @@ class GAN(Architecture, keras.Model):
             if hasattr(regularizer, "bind"):
                 regularizer.bind(self)
         loss = loss or self.default_loss
-        d_optimizer = keras.optimizers.get(d_optimizer)
-        g_optimizer = keras.optimizers.get(g_optimizer)
-        if d_optimizer is g_optimizer:
-            raise ValueError("compile: d_optimizer and g_optimizer must be two optimizer objects")
+        optimizers = {slot: keras.optimizers.get(opt) for slot, opt in
+                      {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer, **extra}.items()}
+        if len({id(opt) for opt in optimizers.values()}) != len(optimizers):
+            raise ValueError(f"compile: {', '.join(optimizers)} must be distinct optimizer objects")
         if self.dtype_policy.name == "mixed_float16":  # as keras.Model.compile does for `optimizer`
-            d_optimizer, g_optimizer = (
-                opt if isinstance(opt, keras.optimizers.LossScaleOptimizer) else keras.optimizers.LossScaleOptimizer(opt)
-                for opt in (d_optimizer, g_optimizer)
-            )
-        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+            if extra:
+                raise ValueError("compile: mixed_float16 loss scaling takes one optimizer per loss; "
+                                 f"{type(self).__name__} has {len(optimizers)} slots")
+            optimizers = {slot: opt if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                          else keras.optimizers.LossScaleOptimizer(opt) for slot, opt in optimizers.items()}
+        for slot, opt in optimizers.items():
+            setattr(self, slot, opt)
         self.d_loss_fn, self.g_loss_fn = get_adversarial_loss(loss)
         self.loss_name = loss
         # Built on every weight, not only those trainable now, so that layers
         # frozen before `compile` can be unfrozen later (and the reverse).
-        self.d_optimizer.build(self.discriminator.weights)
-        self.g_optimizer.build(self.generator.weights)
+        weights = {}
+        for optimizer, part in self.optimizer_groups("discriminator") + self.optimizer_groups("generator"):
+            weights.setdefault(id(optimizer), (optimizer, []))[1].extend(part.weights)
+        for optimizer, part_weights in weights.values():
+            optimizer.build(part_weights)
+
+    def optimizer_groups(self, side):
+        """``[(optimizer, layer or model), ...]``: who updates which weights of the ``"generator"`` or the
+        ``"discriminator"`` (parts that do not overlap). One optimizer each by default; a model with more
+        `optimizer_slots` (a mapping network's own learning rate) splits its generator here."""
+        if side == "generator":
+            return [(self.g_optimizer, self.generator)]
+        return [(self.d_optimizer, self.discriminator)]
+
+    def apply_updates(self, side, tape, scaled_loss):
+        """Gradients of `scaled_loss` applied by each optimizer of `side` (once per step, on all its parts'
+        trainable weights)."""
+        groups = {}
+        for optimizer, part in self.optimizer_groups(side):
+            groups.setdefault(id(optimizer), (optimizer, []))[1].extend(part.trainable_variables)
+        weights = [w for _, part in groups.values() for w in part]
+        if not weights:  # a fully frozen side takes no step
+            return
+        gradients = tape.gradient(scaled_loss, weights)
+        start = 0
+        for optimizer, part in groups.values():
+            if part:
+                optimizer.apply_gradients(zip(gradients[start:start + len(part)], part))
+            start += len(part)
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
             return None
-        return {
-            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-            "loss": self.loss_name,
-        }
+        return {**{slot: keras.optimizers.serialize(getattr(self, slot)) for slot in self.optimizer_slots},
+                "loss": self.loss_name}
 
     def compile_from_config(self, config):
-        self.compile(
-            d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
-            g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
-            loss=config.get("loss"),
-        )
+        self.compile(**{slot: keras.optimizers.deserialize(config[slot]) for slot in self.optimizer_slots},
+                     loss=config.get("loss"))
 
     @property
     def metrics(self):
@@ -205,6 +236,26 @@ class GAN(Architecture, keras.Model):
     def generator_inputs(self, z, labels, real):
         """What the generator is called on (conditional models add labels or real images)."""
         return z
+
+    def extra_generator_inputs(self, batch_size, seed):
+        """Inputs the generator takes after ``z`` and its condition (e.g. per-layer noise maps), drawn with
+        stateless RNG from `seed` (a ``[2]`` int64 tensor keyed by the step in training, by the sample seed
+        when sampling), so a resumed run draws exactly what it would have. None by default."""
+        return []
+
+    def with_extra_inputs(self, inputs, seed):
+        """`inputs` (``z`` or ``[z, condition]``) followed by the `extra_generator_inputs` (if any)."""
+        first = tf.nest.flatten(inputs)[0]
+        extra = list(self.extra_generator_inputs(tf.shape(first)[0], seed))
+        if not extra:
+            return inputs
+        return (list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]) + extra
+
+    def _sample_seed(self, seed):
+        return tf.constant([self.seed if seed is None else int(seed), -1], tf.int64)
+
+    def _step_seed(self, stream):
+        return tf.stack([tf.constant(self.seed + 3, tf.int64), tf.cast(self.step, tf.int64) * 64 + stream])
 
     def discriminator_outputs(self, images, labels, training):
         """``(adversarial_logits, auxiliary)``; auxiliary is None unless a subclass adds a head."""
@@ -253,7 +304,8 @@ class GAN(Architecture, keras.Model):
         """One update of D; returns the per-replica values to log."""
         z = self.sample_noise(tf.shape(real)[0], stream=stream)
         with tf.GradientTape() as tape:
-            fake = self.generator(self.generator_inputs(z, labels, real), training=True)
+            fake = self.generator(self.with_extra_inputs(self.generator_inputs(z, labels, real),
+                                                         self._step_seed(stream)), training=True)
             real_logits, real_aux = self.discriminator_outputs(self.d_input(real, 8 + stream), labels, True)
             fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 16 + stream), labels, True)
             per_example = self.d_loss_fn(real_logits, fake_logits)
@@ -263,25 +315,22 @@ class GAN(Architecture, keras.Model):
             scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
         if hasattr(getattr(self, "augment", None), "update"):  # adaptive augmentation (ADA)
             self.augment.update(real_logits)
-        weights = self.discriminator.trainable_variables
-        if weights:  # a fully frozen D takes no step
-            self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
+        self.apply_updates("discriminator", tape, scaled)
         return {"d_loss": tf.reduce_mean(total), **logs}
 
     def generator_step(self, real, labels):
         """One update of G; returns the per-replica values to log."""
         z = self.sample_noise(tf.shape(real)[0], stream=32)
         with tf.GradientTape() as tape:
-            fake = self.generator(self.generator_inputs(z, labels, real), training=True)
+            fake = self.generator(self.with_extra_inputs(self.generator_inputs(z, labels, real),
+                                                         self._step_seed(32)), training=True)
             fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 40), labels, True)
             per_example = self.adv_weight * self.g_loss_fn(fake_logits)
             extra, logs = self.g_auxiliary_loss(fake, real, labels, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator)
             scaled = self.g_optimizer.scale_loss(loss)
-        weights = self.generator.trainable_variables
-        if weights:
-            self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
+        self.apply_updates("generator", tape, scaled)
         return {"g_loss": tf.reduce_mean(total), **logs}
 
     def train_step(self, data):
@@ -302,7 +351,8 @@ class GAN(Architecture, keras.Model):
     def _noise(self, n_or_z, seed):
         return prior_noise(n_or_z, self.latent_dim, self.seed if seed is None else seed)
 
-    def _run_sampler(self, inputs, batch_size):
+    def _run_sampler(self, inputs, batch_size, seed=None):
+        inputs = self.with_extra_inputs(inputs, self._sample_seed(seed))
         n = int(tf.shape(tf.nest.flatten(inputs)[0])[0])
         outputs = [
             keras.ops.convert_to_numpy(
@@ -322,7 +372,7 @@ class GAN(Architecture, keras.Model):
                 None uses the model's `seed`.
             batch_size: int. Generator batch size. Defaults to 256.
         """
-        return self._run_sampler(self._noise(n_or_z, seed), batch_size)
+        return self._run_sampler(self._noise(n_or_z, seed), batch_size, seed)
 
     # --------------------------------------------------------- architecture
     def sample(self, n, conditions=None, seed=None, **options):
@@ -355,8 +405,10 @@ class GAN(Architecture, keras.Model):
         z_spec = tensor_spec([b, latent], tf.float32, "z")
         extra = self._condition_spec(b)
 
-        def images_of(z, condition=None):
-            return tf.cast(sampler([z, condition] if condition is not None else z, training=False), tf.float32)
+        def images_of(z, condition=None, seed=None):
+            inputs = [z, condition] if condition is not None else z
+            key = self._sample_seed(None) if seed is None else tf.stack([tf.cast(seed, tf.int64), tf.constant(-1, tf.int64)])
+            return tf.cast(sampler(self.with_extra_inputs(inputs, key), training=False), tf.float32)
 
         def noise(n, seed=None):
             shape = [n, latent]
@@ -370,7 +422,7 @@ class GAN(Architecture, keras.Model):
                 "generate_uint8": Signature("generate_uint8", lambda batch_size: {
                     "images": to_uint8(images_of(noise(batch_size)))}, [count], ("images",)),
                 "generate_uint8_seeded": Signature("generate_uint8_seeded", lambda batch_size, seed: {
-                    "images": to_uint8(images_of(noise(batch_size, seed)))},
+                    "images": to_uint8(images_of(noise(batch_size, seed), seed=seed))},
                     [count, tensor_spec([], tf.int32, "seed")], ("images",)),
             }
         return {
@@ -379,6 +431,14 @@ class GAN(Architecture, keras.Model):
             "generate_uint8": Signature("generate_uint8", lambda c: {
                 "images": to_uint8(images_of(noise(tf.shape(c)[0]), c))}, [extra], ("images",)),
             "generate_uint8_seeded": Signature("generate_uint8_seeded", lambda c, seed: {
-                "images": to_uint8(images_of(noise(tf.shape(c)[0], seed), c))},
+                "images": to_uint8(images_of(noise(tf.shape(c)[0], seed), c, seed))},
                 [extra, tensor_spec([], tf.int32, "seed")], ("images",)),
         }
+
+
+#: Registration settings the GAN files share: the tiny test configuration, synchronised batch norm on more
+#: than one replica (moving averages are not all-reduced like gradients; global batch statistics keep them
+#: identical on every replica and worker), and the gallery's filters.
+GAN_TINY = dict(latent_dim=16, image_size=16, g_filters=8, d_filters=8)
+SYNC_BN = dict(sync_batchnorm=True)
+SMALL_FILTERS = {"g_filters": 32, "d_filters": 32}

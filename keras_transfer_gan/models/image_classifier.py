@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.inputs import unpack_batch
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
+from keras_transfer_gan.registry import register_model
 from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
 
@@ -162,6 +163,10 @@ class ImageClassifier(SingleOptimizerModel):
         """The backbone: images to the pooled features metrics read."""
         return self.backbone
 
+    def layer_groups(self):
+        """The backbone (frozen while a new head trains) and the head (new for other classes)."""
+        return {"backbone": [f"{self.backbone.name}/*"], "head": [self.head.name]}
+
     def class_probabilities(self, images):
         """Softmax probabilities, computed in batches (numpy)."""
         images = np.asarray(images, np.float32)
@@ -172,3 +177,8 @@ class ImageClassifier(SingleOptimizerModel):
         return {"serving_default": Signature(
             "serving_default", lambda images: {"probabilities": self(images, training=False)},
             [tensor_spec([batch_size, *self.image_shape], tf.float32, "images")], ("probabilities",))}
+
+
+register_model("classifier", ImageClassifier,
+               "Conv image classifier (backbone + head): metric extractor, pseudo-labeller, fine-tuning",
+               tiny=dict(image_size=16, filters=8, blocks=2))

@@ -7,6 +7,7 @@ from keras_transfer_gan.data.vocabulary import Vocabulary
 from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.ema import make_ema_copy
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
+from keras_transfer_gan.registry import register_model
 
 LAYER_NAMES = ("embedding", "lstm_1", "lstm_2", "logits")
 
@@ -193,6 +194,15 @@ class LSTMTextGenerator(SingleOptimizerModel):
         return {**super().get_config(), "vocabulary": self.vocabulary.get_config()}
 
     # --------------------------------------------------------- architecture
+    def input_range(self, name):
+        """Token ids are the vocabulary's (0, the unknown token, left out)."""
+        return (1, self.vocabulary.size) if name == "ids" else super().input_range(name)
+
+    def layer_groups(self):
+        """The embedding and the first LSTM layer (kept as transferred by the text recipe's options)."""
+        return {"embedding": [f"{self.network.name}/{LAYER_NAMES[0]}"],
+                "first_lstm": [f"{self.network.name}/{LAYER_NAMES[1]}"]}
+
     def sample(self, n, conditions=None, seed=None, temperature=1.0, **options):
         """`n` characters continuing the prompt `conditions` (default ``"The "``), as a string."""
         return self.generate(conditions or "The ", length=n, temperature=temperature, seed=seed)
@@ -224,3 +234,14 @@ def unrolled_text_network(model, seq_len):
     for name in LAYER_NAMES:
         network.get_layer(name).set_weights(source.get_layer(name).get_weights())
     return network
+
+
+def _char_lstm(vocabulary=None, **kwargs):
+    if vocabulary is None:
+        raise ValueError("char_lstm needs a vocabulary (Vocabulary.from_text(load_text(...)))")
+    return LSTMTextGenerator(vocabulary, **kwargs)
+
+
+register_model("char_lstm", _char_lstm, "Character LSTM text generator (Embedding -> LSTM x2 -> Dense)",
+               tiny=dict(embedding_dim=8, units=16), model_class=LSTMTextGenerator,
+               short_run=dict(dataset="pydocs", epochs=3, seq_len=64, length=300, prompt="Return the "))

@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_transfer_gan.models.architecture import Architecture
-from keras_transfer_gan.models.ema import update_ema
+from keras_transfer_gan.models.ema import is_ema_copy, update_ema
 from keras_transfer_gan.models.inputs import unpack_batch
 
 
@@ -34,7 +34,7 @@ class SingleOptimizerModel(Architecture, keras.Model):
         """
         super().compile(optimizer=optimizer, **kwargs)
         self.regularizers = list(regularizers)
-        averages = {id(w) for layer in self.layers if layer.name.endswith("_ema") for w in layer.weights}
+        averages = {id(w) for layer in self.layers if is_ema_copy(layer) for w in layer.weights}
         self.optimizer.build([w for w in self.weights if id(w) not in averages])
 
     def get_compile_config(self):
@@ -75,7 +75,7 @@ class SingleOptimizerModel(Architecture, keras.Model):
     def regularization(self):
         """The regularizers' sum over the sub-models, divided among replicas (their gradients are summed)."""
         regularizers = getattr(self, "regularizers", ())
-        parts = [layer for layer in self.layers if isinstance(layer, keras.Model) and not layer.name.endswith("_ema")]
+        parts = [layer for layer in self.layers if isinstance(layer, keras.Model) and not is_ema_copy(layer)]
         if not regularizers or not parts:
             return 0.0
         ctx = tf.distribute.get_replica_context()

@@ -9,10 +9,11 @@ import tensorflow as tf
 from keras_transfer_gan.losses import kl_divergence
 from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.dcgan import build_dcgan_decoder
-from keras_transfer_gan.models.gan import SIZES
 from keras_transfer_gan.models.ema import make_ema_copy
+from keras_transfer_gan.models.gan import SIZES
 from keras_transfer_gan.models.inputs import class_labels, prior_noise
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
+from keras_transfer_gan.registry import register_model
 from keras_transfer_gan.utils.replicas import replica_slice
 
 
@@ -248,3 +249,11 @@ class VAE(SingleOptimizerModel):
             "serving_default": Signature("serving_default", decode, [z_spec, *label_spec], ("images",)),
             "reconstruct": Signature("reconstruct", reconstruct, [image_spec, *label_spec], ("images",)),
         }
+
+
+_VAE_TINY = dict(latent_dim=8, image_size=16, filters=8)
+register_model("vae", VAE, "Convolutional VAE (reconstruction + beta * KL)", tiny=_VAE_TINY, consumes="images",
+               short_run=dict(dataset="digits", epochs=10))
+register_model("cvae", lambda **kw: VAE(**{"num_classes": 10, **kw}),
+               "Conditional VAE: label map into the encoder, embedding into the decoder", tiny=_VAE_TINY,
+               consumes="labelled_images", model_class=VAE, short_run=dict(dataset="digits", epochs=10))

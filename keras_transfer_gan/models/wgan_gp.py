@@ -7,6 +7,8 @@ import tensorflow as tf
 
 from keras_transfer_gan.losses import gradient_penalty
 from keras_transfer_gan.models.dcgan import DCGAN, build_dcgan_discriminator
+from keras_transfer_gan.models.gan import GAN_TINY, SMALL_FILTERS, SYNC_BN
+from keras_transfer_gan.registry import register_model
 from keras_transfer_gan.utils.checks import check_positive_int
 from keras_transfer_gan.utils.replicas import replica_slice
 
@@ -38,28 +40,14 @@ class WGANGP(DCGAN):
     extra_metrics = ("gp",)
     config_fields = ("n_critic", "gp_weight")
 
-    def __init__(
-        self,
-        latent_dim=100,
-        image_size=32,
-        channels=1,
-        g_filters=64,
-        d_filters=64,
-        n_critic=5,
-        gp_weight=10.0,
-        spectral_norm=False,
-        sync_batchnorm=False,
-        **kwargs,
-    ):
+    def __init__(self, n_critic=5, gp_weight=10.0, **kwargs):
+        """`n_critic` and `gp_weight`; every other argument is DCGAN's (`DCGAN.__init__`)."""
         check_positive_int(n_critic, "n_critic", "WGANGP")
         if gp_weight < 0 or not math.isfinite(gp_weight):
             raise ValueError(f"WGANGP: gp_weight must be >= 0, got {gp_weight!r}")
         self.n_critic = n_critic
         self.gp_weight = float(gp_weight)
-        super().__init__(
-            latent_dim=latent_dim, image_size=image_size, channels=channels, g_filters=g_filters,
-            d_filters=d_filters, spectral_norm=spectral_norm, sync_batchnorm=sync_batchnorm, **kwargs,
-        )
+        super().__init__(**kwargs)
 
     @property
     def d_steps(self):
@@ -78,3 +66,8 @@ class WGANGP(DCGAN):
         critic = lambda x: self.discriminator(x, training=True)  # noqa: E731
         gp = gradient_penalty(critic, real, fake, alpha)
         return self.gp_weight * gp, {"gp": tf.reduce_mean(gp)}
+
+
+register_model("wgan_gp", WGANGP, "WGAN-GP: Wasserstein critic with gradient penalty, n_critic steps per G step",
+               tiny=dict(GAN_TINY, n_critic=2), distributed=SYNC_BN,
+               short_run=dict(dataset="digits", epochs=6, model_args=SMALL_FILTERS))

@@ -3,7 +3,7 @@
 Imported lazily, so that `ktg train` does not load what `ktg export` needs (start-up time).
 """
 
-import importlib
+from keras_transfer_gan.utils.lazy import lazy_getattr
 
 _LAZY = {
     "evaluate_run": "keras_transfer_gan.runs.evaluate",
@@ -12,16 +12,11 @@ _LAZY = {
     "sample_run": "keras_transfer_gan.runs.outputs",
     "save_model": "keras_transfer_gan.runs.outputs",
     "write_samples": "keras_transfer_gan.runs.outputs",
+    "study_run": "keras_transfer_gan.runs.study",
     "train_run": "keras_transfer_gan.runs.train",
     "transfer_run": "keras_transfer_gan.runs.transfer",
 }
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_transfer_gan.runs' has no attribute {name!r}")
+__getattr__ = lazy_getattr("keras_transfer_gan.runs", _LAZY, globals())

@@ -30,14 +30,30 @@ def compile_for_training(model, strategy=None, optimizer="adam", **overrides):
             other keys (e.g. `loss`) go to `model.compile`.
     """
     strategy = strategy or model.distribute_strategy
-    opt_keys = ("learning_rate", "beta_1", "beta_2", "weight_decay")
-    opt_config = dict(getattr(model, "optimizer_defaults", {}))
-    opt_config.update({k: v for k, v in overrides.items() if k in opt_keys and v is not None})
-    compile_kwargs = {k: v for k, v in overrides.items() if k not in opt_keys}
+    compile_kwargs = {k: v for k, v in overrides.items() if k not in OPTIMIZER_KEYS}
     with strategy.scope():  # one optimizer per slot the architecture declares (a GAN: d_optimizer, g_optimizer)
-        optimizers = {slot: build_optimizer(optimizer, **opt_config) for slot in model.optimizer_slots}
+        optimizers = {slot: build_optimizer(optimizer, **slot_config(model, slot, overrides))
+                      for slot in model.optimizer_slots}
         model.compile(**optimizers, **compile_kwargs)
     return model
+
+
+OPTIMIZER_KEYS = ("learning_rate", "beta_1", "beta_2", "weight_decay")
+
+
+def slot_config(model, slot, overrides=None):
+    """The optimizer settings of one slot: the model's `optimizer_defaults`, the overrides given, then the
+    slot's own entry in the defaults (``{"mapping_optimizer": {"lr_multiplier": 0.01}}``: a mapping network's
+    learning rate is 0.01x the one in force; other keys replace the shared value)."""
+    defaults = dict(getattr(model, "optimizer_defaults", {}))
+    own = dict(defaults.get(slot) or {})
+    config = {k: v for k, v in defaults.items() if k in OPTIMIZER_KEYS}
+    config.update({k: v for k, v in (overrides or {}).items() if k in OPTIMIZER_KEYS and v is not None})
+    multiplier = own.pop("lr_multiplier", 1.0)
+    config.update(own)
+    if "learning_rate" in config:
+        config["learning_rate"] = config["learning_rate"] * multiplier
+    return config
 
 
 def model_optimizers(model):

@@ -9,17 +9,20 @@ from keras_transfer_gan.utils.images import save_grid
 
 
 def sample_images(model, n, seed=0, conditions=None):
-    """`n` samples from fixed noise (or one per conditioning image), as numpy in [-1, 1]."""
+    """`n` samples, the same for the same `seed` (or one per conditioning image), as numpy in [-1, 1].
+
+    Asks the model (`Architecture.sample(n, conditions, seed)`): whatever its generator's inputs (noise, labels,
+    a timestep, per-layer noise), the model knows how to draw them from `seed`."""
     if conditions is not None:
-        return model.generate(np.asarray(conditions)[:n], seed=seed)
-    z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
-    return model.generate(z)
+        conditions = np.asarray(conditions)[:n]
+        n = len(conditions)
+    return np.asarray(model.sample(n, conditions=conditions, seed=seed))
 
 
 class SampleGrid(keras.callbacks.Callback):
     """Write ``samples_epochNNN.png`` (and ``samples.png``, the latest) to `out_dir`.
 
-    The noise is fixed at construction, so successive grids show the same
+    The seed is fixed at construction, so successive grids show the same
     latent points as training goes on. Works with `fit` and `Trainer`.
 
     Args:

@@ -1,8 +1,8 @@
-"""Transfer: loading (every format), adaptation (weights, report, heads, freezing, scale/shift), regularisers
-(L2-SP, EWC, CDC) and augmentation (DiffAugment, ADA); the recipes (`transfer.recipes`) build on them.
+"""Transfer, the toolkit: loading (every format), adaptation (weights, report, heads, freezing, scale/shift),
+regularisers (L2-SP, EWC, CDC) and augmentation (DiffAugment, ADA).
 
-`recipes` is not imported here (it trains, so it depends on `training`, which depends on this package):
-``from keras_transfer_gan.transfer import recipes`` loads it.
+It trains nothing and sits below `metrics` and `training`; the recipes that train with it are the registered
+tasks of `keras_transfer_gan.tasks`.
 """
 
 from keras_transfer_gan.transfer.adaptation import (

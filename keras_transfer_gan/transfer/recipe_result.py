@@ -5,7 +5,7 @@ import dataclasses
 
 @dataclasses.dataclass
 class RecipeResult:
-    """The outcome of a recipe in `keras_transfer_gan.transfer.recipes`.
+    """The outcome of a recipe (a task of `keras_transfer_gan.tasks`).
 
     Attributes:
         model: the trained target model.

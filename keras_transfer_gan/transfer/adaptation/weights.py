@@ -5,13 +5,14 @@ import fnmatch
 import keras
 import numpy as np
 
+from keras_transfer_gan.models.ema import is_ema_copy
 from keras_transfer_gan.transfer.adaptation.transfer_report import TransferReport, TransferRow
 
 
 def submodels(model, include_ema=True):
     """The model's top-level sub-models (generator, discriminator, ...), or the model itself if none."""
     parts = [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
-    return parts if include_ema else [part for part in parts if not part.name.endswith("_ema")]
+    return parts if include_ema else [part for part in parts if not is_ema_copy(part)]
 
 
 def layer_paths(model, submodel=None):

@@ -4,6 +4,7 @@ import h5py
 import keras
 import numpy as np
 
+from keras_transfer_gan.models.ema import ema_name
 from keras_transfer_gan.transfer.adaptation.weights import submodels
 
 
@@ -73,6 +74,6 @@ def legacy_arrays_for(model, arrays):
             keyed[key] = value
             continue
         keyed[f"{owner}/{key}"] = value
-        if f"{owner}_ema" in ema_names:  # the average starts from the loaded weights
-            keyed[f"{owner}_ema/{key}"] = value
+        if ema_name(owner) in ema_names:  # the average starts from the loaded weights
+            keyed[f"{ema_name(owner)}/{key}"] = value
     return keyed

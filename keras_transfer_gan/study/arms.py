@@ -1,11 +1,12 @@
-"""The study harness: transfer versus scratch under one step budget, the arms of `transfer_study.py` and `demo.py`.
+"""The study's arms: transfer versus scratch under one step budget (`ktg study`, `tools/transfer_study.py`, the demo).
 
 An arm trains a DCGAN-family generator on few-shot target images with one method and evaluates it against
 a reference set (the target's test split) at fixed intervals. A method is a base and modifiers joined by
 ``+``:
 
-- bases: ``scratch`` (the source's architecture, freshly initialised, target channels) and ``trgan``
-  (initialised from the source, heads rebuilt for the target's channels, G and D fine-tuned);
+- bases: ``scratch`` (the source's architecture, freshly initialised, target channels), or a task that builds a
+  GAN target (`Task.build_target`): ``trgan`` (initialised from the source, heads rebuilt for the target's
+  channels, G and D fine-tuned); the modifiers below are that task's options;
 - ``freeze_d``: the discriminator's first `freeze_d` blocks frozen (Freeze-D), except layers adapted to a
   new channel count;
 - ``diffaugment`` / ``ada``: augmentation on D's input;
@@ -26,22 +27,15 @@ import tensorflow as tf
 
 from keras_transfer_gan.metrics import evaluate_samples, reference_features
 from keras_transfer_gan.metrics.precision_recall import squared_distances
+from keras_transfer_gan.tasks import get_task, list_tasks
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
-from keras_transfer_gan.transfer import (
-    CDC,
-    EWC,
-    L2SP,
-    derive_model,
-    fold_modulation,
-    freeze_discriminator_blocks,
-    scale_shift_target,
-)
-from keras_transfer_gan.transfer.recipes import make_augment
+from keras_transfer_gan.transfer import fold_modulation
+from keras_transfer_gan.transfer.augmentation import make_augment
 
-BASES = ("scratch", "trgan")
+SCRATCH = "scratch"
 MODIFIERS = ("freeze_d", "diffaugment", "ada", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
 TRANSFER_ONLY = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
-LABELS = {"scratch": "scratch", "trgan": "TrGAN", "freeze_d": "Freeze-D", "diffaugment": "DiffAugment",
+LABELS = {"scratch": "scratch", "freeze_d": "Freeze-D", "diffaugment": "DiffAugment",
           "ada": "ADA", "l2_sp": "L2-SP", "cdc": "CDC", "ewc": "EWC", "scale_shift": "scale/shift",
           "adafm": "AdaFM"}
 #: Names of the first study, kept as aliases.
@@ -53,19 +47,24 @@ METHODS = ("scratch", "scratch+diffaugment", "trgan+freeze_d+diffaugment", "trga
            "trgan+freeze_d+diffaugment+ewc", "trgan+scale_shift+diffaugment")
 
 
+def bases():
+    """The arms' starting points: scratch, and every task that builds a GAN target (`Task.build_target`)."""
+    return (SCRATCH, *(name for name in list_tasks() if hasattr(get_task(name), "build_target")))
+
+
 def parse_method(method):
     """``"trgan+freeze_d+cdc"`` -> ``{"base": "trgan", "freeze_d": True, "cdc": True, ...}`` (every modifier a key)."""
     method = ALIASES.get(method, method)
     parts = [p.strip() for p in str(method).split("+")]
-    if parts[0] not in BASES:
-        raise ValueError(f"unknown method {method!r}: start with {' or '.join(BASES)} (e.g. trgan+freeze_d+cdc)")
+    if parts[0] not in bases():
+        raise ValueError(f"unknown method {method!r}: start with {' or '.join(bases())} (e.g. trgan+freeze_d+cdc)")
     unknown = [p for p in parts[1:] if p not in MODIFIERS]
     if unknown:
         raise ValueError(f"unknown method {method!r}: no modifier {unknown[0]!r} (choose from {', '.join(MODIFIERS)})")
     settings = {"base": parts[0], **{m: m in parts[1:] for m in MODIFIERS}}
-    if settings["base"] == "scratch" and any(settings[m] for m in TRANSFER_ONLY):
+    if settings["base"] == SCRATCH and any(settings[m] for m in TRANSFER_ONLY):
         raise ValueError(f"method {method!r}: {', '.join(m for m in TRANSFER_ONLY if settings[m])} needs a source "
-                         "(start with trgan)")
+                         f"(start with {' or '.join(bases()[1:])})")
     if settings["diffaugment"] and settings["ada"]:
         raise ValueError(f"method {method!r}: choose diffaugment or ada, not both")
     if settings["adafm"]:
@@ -75,32 +74,26 @@ def parse_method(method):
 
 def method_label(method):
     """A readable name: ``"trgan+freeze_d+cdc"`` -> ``"TrGAN + Freeze-D + CDC"``."""
-    return " + ".join(LABELS[p] for p in ALIASES.get(method, method).split("+"))
+    return " + ".join(LABELS.get(p) or get_task(p).label for p in ALIASES.get(method, method).split("+"))
 
 
 def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None):
     """The arm's model (compiled) and its transfer report (None from scratch)."""
     settings = parse_method(method)
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    augment = "diffaugment" if settings["diffaugment"] else "ada" if settings["ada"] else "none"
     keras.utils.set_random_seed(seed)
-    if settings["scale_shift"]:
-        model, report, _ = scale_shift_target(source, kernels=settings["adafm"], channels=channels, seed=seed)
-    elif settings["base"] == "trgan":
-        model, report = derive_model(source, channels=channels, seed=seed)
-    else:
+    if settings["base"] == SCRATCH:
         model = type(source).from_config({**source.get_config(), "channels": channels, "seed": seed})
-        report = None
-    if settings["freeze_d"]:  # layers adapted to the new channels stay trainable (see freeze_discriminator_blocks)
-        freeze_discriminator_blocks(model, freeze_d, keep_trainable=report)
-    regularizers = []
-    if settings["l2_sp"]:
-        regularizers.append(L2SP(source, *weights["l2_sp"]))
-    if settings["cdc"]:
-        regularizers.append(CDC(source, weight=weights["cdc"]))
-    if settings["ewc"]:
-        regularizers.append(EWC(source, weight=weights["ewc"], seed=seed))
-    augment = "diffaugment" if settings["diffaugment"] else "ada" if settings["ada"] else None
-    compile_for_training(model, augment=make_augment(augment), regularizers=regularizers)
+        compile_for_training(model, augment=make_augment(augment))
+        return model, None
+    task = get_task(settings["base"])
+    options = task.options(
+        freeze_d=freeze_d if settings["freeze_d"] else 0, augment=augment,
+        l2_sp=weights["l2_sp"] if settings["l2_sp"] else None, cdc=weights["cdc"] if settings["cdc"] else None,
+        ewc=weights["ewc"] if settings["ewc"] else None,
+        scale_shift="adafm" if settings["adafm"] else "bn" if settings["scale_shift"] else "none")
+    model, report, _ = task.build_target(source, options, ewc_seed=seed, channels=channels, seed=seed)
     return model, report
 
 

@@ -1,0 +1,141 @@
+"""`run_study`: does transfer help on *this* data? Transfer arms against scratch + DiffAugment, on any data spec.
+
+Example:
+>>> from keras_transfer_gan.study import run_study
+>>> run_study("dcgan_fashion_base", "my_images/", "study_out", sizes=(10, 25), reference=200, steps=400)
+
+For each few-shot size N and seed, N images are drawn from the data's train split with up to `held_out`
+others kept aside (best-checkpoint selection and memorisation, never trained on); each arm (`METHODS`; see
+`study.arms`) trains for `steps` steps and is measured every `eval_every` steps against the reference: the
+test split (``reference="test"``), or, for data without one (a folder of images), K more train images
+outside both (``reference=K``), drawn per N and seed. Finished runs are kept under ``out/.study_runs`` and
+reused by a rerun with the same settings, so an interrupted study resumes. Writes ``study.md`` (the verdict
+and the table), ``study.json`` (every curve), ``study.png`` (FID against N) and ``study_curves.png``.
+"""
+
+import dataclasses
+import json
+import os
+import platform
+import time
+
+from keras_transfer_gan.metrics import evaluate_samples
+from keras_transfer_gan.study.arms import METHODS, copier_floor, method_label, parse_method, run_arm
+from keras_transfer_gan.study.report import (BASELINE, arm_summary_line, plot_against_n, plot_curves, summarize, table,
+                                             verdict)
+from keras_transfer_gan.study.settings import StudySettings
+from keras_transfer_gan.study.target import StudyTarget
+from keras_transfer_gan.utils.atomic import write_text
+from keras_transfer_gan.utils.checks import check_positive_int
+
+
+def study_cells(sizes, seeds, methods):
+    """``[(n, seeds, methods)]``: every size with every seed and method (methods checked)."""
+    for method in methods:
+        parse_method(method)
+    for n in sizes:
+        check_positive_int(n, "size", "study")
+    return [(int(n), tuple(seeds), tuple(methods)) for n in sizes]
+
+
+def _cached_run(path, signature):
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return saved["run"] if saved.get("signature") == signature else None
+
+
+def _floor(target, images, held_out, reference, key, n, seed):
+    s = target.settings
+    copier = copier_floor(images, reference, target.extractor, s.n_fake, key, seed)
+    real = evaluate_samples(reference, held_out[:s.n_fake], target.extractor, ("fid", "pr"), reference_key=key)
+    return {"target": target.label, "n": n, "seed": seed, "copier_fid": copier["fid"],
+            "copier_recall": copier["recall"], "real_fid": real["fid"], "real_n": int(min(len(held_out), s.n_fake))}
+
+
+def run_cells(target, cells, cache_dir, report=print):
+    """Train and measure every arm of `cells` on `target`, reusing finished runs. ``(runs, floors, cached)``."""
+    s = target.settings
+    signature = {"source": target.source_name, "dataset": target.dataset, "channels": target.channels,
+                 **{k: v for k, v in dataclasses.asdict(s).items()}}
+    runs, floors, cached, start = [], [], 0, time.perf_counter()
+    os.makedirs(cache_dir, exist_ok=True)
+    for n, seeds, methods in cells:
+        for seed in seeds:
+            images, held_out, reference, key = target.draw(n, seed)
+            if not any(f["n"] == n and f["seed"] == seed for f in floors):
+                floors.append(_floor(target, images, held_out, reference, key, n, seed))
+            for method in methods:
+                path = os.path.join(cache_dir, f"{target.label}-n{n}-s{seed}-{method}.json")
+                run = _cached_run(path, signature)
+                was_cached = run is not None
+                cached += was_cached
+                if run is None:
+                    run = run_arm(method, target.source, images, s.steps, s.eval_every, reference, target.extractor,
+                                  batch_size=s.batch_size, seed=seed, n_fake=s.n_fake, freeze_d=s.freeze_d,
+                                  reference_key=key, held_out=held_out, weights=s.weights)
+                    run.pop("model"), run.pop("report")
+                    run.update(target=target.label, n=n, source=target.source_name, dataset=target.dataset)
+                    write_text(path, json.dumps({"signature": signature, "run": run}, default=str))
+                runs.append(run)
+                if report is not None:
+                    report(arm_summary_line(run, was_cached, time.perf_counter() - start))
+    return runs, floors, cached
+
+
+def write_study(out, runs, floors, methods, header, name="study", targets=None):
+    """``NAME.md`` (header, verdict, table, figures), ``NAME.json``, ``NAME.png`` and ``NAME_curves.png``."""
+    sizes = sorted({r["n"] for r in runs})
+    rows = summarize(runs, floors, methods, sizes)
+    os.makedirs(out, exist_ok=True)
+    write_text(os.path.join(out, f"{name}.json"), json.dumps(
+        {"header": header, "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}", "rows": rows,
+         "floors": floors, "runs": runs}, indent=1, default=str))
+    plot_against_n([r for r in rows if r["method"] != "floor"] + [r for r in rows if r["method"] == "floor"],
+                   methods, os.path.join(out, f"{name}.png"))
+    plot_curves(runs, methods, sizes, os.path.join(out, f"{name}_curves.png"))
+    lines = [*header, "", "## Against the target", "", *verdict(rows, None, targets), "", "## Every arm", "",
+             *table(rows, None), "", f"![best FID against N]({name}.png)", "", f"![FID against steps]({name}_curves.png)",
+             ""]
+    write_text(os.path.join(out, f"{name}.md"), "\n".join(lines))
+    return rows, lines
+
+
+def run_study(source, dataset, out, sizes=(10, 25), seeds=(0,), methods=METHODS, channels=None, data_dir=None,
+              cache_dir=None, report=print, **settings):
+    """Transfer arms against the scratch + DiffAugment baseline on `dataset`, from `source`, written to `out`.
+
+    Args:
+        source: a GAN to transfer from (zoo name, file or model).
+        dataset: the target data spec (``load_images``'s: a built-in dataset, a folder of images, a file).
+        out: the output directory.
+        sizes, seeds, methods: the few-shot sizes N, the seeds of the draws, the arms (`study.arms.METHODS`;
+            e.g. ``"scratch+diffaugment"``, ``"trgan+freeze_d+diffaugment"``).
+        channels: the target's channels (default: the source's).
+        cache_dir: finished runs (default ``out/.study_runs``).
+        report: callable receiving one line per finished arm (None: silent).
+        **settings: `StudySettings` fields (``steps``, ``eval_every``, ``reference``, ...).
+
+    Returns:
+        ``{"rows": the table's rows, "markdown": path, "runs": [...], "cached": int}``.
+    """
+    settings = StudySettings(**settings)
+    settings.check()
+    methods = list(dict.fromkeys([BASELINE, *methods]))
+    cells = study_cells(sizes, seeds, methods)
+    target = StudyTarget(str(dataset).rstrip("/").split("/")[-1] or "target", source, dataset, settings, channels, data_dir)
+    start = time.perf_counter()
+    runs, floors, cached = run_cells(target, cells, cache_dir or os.path.join(out, ".study_runs"), report)
+    reference = "the test split" if settings.reference == "test" else \
+        f"{settings.reference} train images outside the few-shot subset and the held-out images (per draw)"
+    header = ["# Does transfer help on this data?", "",
+              f"`{target.source_name}` -> `{dataset}`: N in {', '.join(map(str, sizes))}, seeds "
+              f"{', '.join(map(str, seeds))}; {settings.steps} steps of batch {settings.batch_size}, measured every "
+              f"{settings.eval_every} steps on {settings.n_fake} samples against {reference} "
+              f"({time.perf_counter() - start:.0f} s; {cached} of {len(runs)} runs from the cache). "
+              f"FID (selected): at the step with the lowest KID against up to {settings.held_out} held-out train "
+              f"images; {method_label(BASELINE)} is the baseline."]
+    rows, _ = write_study(out, runs, floors, methods, header)
+    return {"rows": rows, "markdown": os.path.join(out, "study.md"), "runs": runs, "cached": cached}

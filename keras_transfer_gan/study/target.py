@@ -1,0 +1,35 @@
+"""`StudyTarget`: one source and target data of a study: the reference, the evaluator and the few-shot draws."""
+
+from keras_transfer_gan.data import few_shot_split, load_images
+from keras_transfer_gan.metrics import extractor_for, get_extractor
+from keras_transfer_gan.transfer.loading import load_pretrained
+
+
+class StudyTarget:
+    """One source and target data: the reference, the extractor and the few-shot draws."""
+
+    def __init__(self, label, source, dataset, settings, channels=None, data_dir=None):
+        self.label, self.dataset, self.settings, self.data_dir = label, dataset, settings, data_dir
+        self.source_name = source if isinstance(source, str) else getattr(source, "name", "model")
+        self.source = load_pretrained(source) if isinstance(source, str) else source
+        self.size = self.source.image_size
+        self.channels = channels or self.source.channels
+        name = extractor_for(dataset) if settings.extractor == "auto" else settings.extractor
+        self.extractor = get_extractor(name)
+        self._test = None
+
+    def draw(self, n, seed):
+        """``(images, held_out, reference, reference_key)`` of one few-shot draw."""
+        s = self.settings
+        extra = 0 if s.reference == "test" else int(s.reference)
+        images, rest = few_shot_split(self.dataset, n, s.held_out + extra, self.size, self.channels, seed,
+                                      data_dir=self.data_dir)
+        if extra:
+            if len(rest) < s.held_out + extra:
+                raise ValueError(f"study: {self.dataset!r} has {len(rest) + n} train images, fewer than N + "
+                                 f"held_out + reference ({n} + {s.held_out} + {extra})")
+            return images, rest[:s.held_out], rest[s.held_out:], f"{self.dataset}-train-n{n}-s{seed}-{extra}"
+        if self._test is None:
+            self._test, _ = load_images(self.dataset, image_size=self.size, channels=self.channels, split="test",
+                                        data_dir=self.data_dir)
+        return images, rest, self._test, f"{self.dataset}-test-{self.size}x{self.channels}"
