@@ -1,5 +1,7 @@
 """Metric correctness: closed forms, symmetry, unbiasedness, known answers."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -81,3 +83,23 @@ def test_evaluate_samples_with_a_classifier_extractor():
     with pytest.raises(ValueError, match="unknown metric 'lpips'"):
         evaluate_samples(real, real, extractor=extractor, metrics=("lpips",))
     assert statistics(extractor.features(real))[0].shape == (48,)  # colour on a gray extractor: 3 x 16 features
+
+
+def test_reference_features_are_cached_by_the_evaluators_weights(tmp_path, monkeypatch):
+    """Retraining an evaluator under the same name gets new cached real features, never its old ones."""
+    from keras_transfer_gan import create_model
+    from keras_transfer_gan.metrics import FeatureExtractor, reference_features
+
+    monkeypatch.setenv("KTG_CACHE_DIR", str(tmp_path))
+    clf = create_model("classifier", tiny=True)
+    images = np.random.default_rng(0).uniform(-1, 1, (20, 16, 16, 1)).astype("float32")
+    first = reference_features(FeatureExtractor.from_classifier(clf, name="evaluator"), images, key="set")
+    np.testing.assert_array_equal(first, reference_features(
+        FeatureExtractor.from_classifier(clf, name="evaluator"), images, key="set"))  # the same weights: cached
+    kernel = clf.backbone.get_layer("c_block1_conv1").kernel
+    kernel.assign(kernel.numpy() * 1.5)  # "retrained": same name, other weights
+    retrained = FeatureExtractor.from_classifier(clf, name="evaluator")
+    second = reference_features(retrained, images, key="set")
+    np.testing.assert_allclose(second, retrained.features(images), atol=1e-6)
+    assert not np.allclose(first, second)
+    assert len(os.listdir(tmp_path / "reference")) == 2

@@ -151,3 +151,31 @@ def test_ktg_study_runs_from_the_command_line(tiny, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     metrics = json.loads((tmp_path / "baseline" / "metrics.json").read_text())
     assert metrics["steps"] == 4 and metrics["augment"] == "diffaugment" and metrics["history"]["step"] == [2, 4]
+
+
+def test_the_run_cache_reruns_when_a_setting_the_source_or_the_code_changes(tiny, tmp_path, monkeypatch):
+    """Runs are keyed by content: the same study reads them back; a regulariser weight, a changed source
+    checkpoint (same path) or changed training code runs them again."""
+    import keras
+
+    from keras_transfer_gan.study import study as study_module
+
+    source, _, directory = tiny
+    path = str(tmp_path / "source.keras")
+    source.save(path)
+    folder = _folder(tmp_path / "mine")
+    kwargs = dict(sizes=(8,), seeds=(0,), methods=("trgan+freeze_d",), channels=3, steps=2, eval_every=2,
+                  batch_size=4, n_fake=8, held_out=8, reference=16, extractor=str(directory / "clf.keras"),
+                  report=None)
+    out = str(tmp_path / "out")
+    assert run_study(path, folder, out, **kwargs)["cached"] == 0
+    assert run_study(path, folder, out, **kwargs)["cached"] == 2
+    assert run_study(path, folder, out, **kwargs, weights={"cdc": 5.0})["cached"] == 0
+    changed = keras.models.load_model(path)
+    kernel = changed.generator.get_layer("g_project").kernel
+    kernel.assign(kernel.numpy() + 0.01)
+    changed.save(path)  # the same file name, another checkpoint
+    assert run_study(path, folder, out, **kwargs)["cached"] == 0
+    assert run_study(path, folder, out, **kwargs)["cached"] == 2
+    monkeypatch.setattr(study_module, "code_digest", lambda: "other code")
+    assert run_study(path, folder, out, **kwargs)["cached"] == 0

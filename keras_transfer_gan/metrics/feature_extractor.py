@@ -1,10 +1,22 @@
 """`FeatureExtractor`: features (and class probabilities) of images from any Keras model, in batches."""
 
+import hashlib
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.utils.images import match_input
+
+
+def weights_digest(model):
+    """SHA-256 of a model's weights (their paths, shapes and values), hex."""
+    digest = hashlib.sha256()
+    for weight in getattr(model, "weights", []):
+        value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
+        digest.update(f"{weight.path}:{value.shape}:{value.dtype}".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
 
 
 class FeatureExtractor:
@@ -47,7 +59,16 @@ class FeatureExtractor:
         self.preprocess = preprocess
         self.color_mode = color_mode
         self.name = name if color_mode == "per_channel" else f"{name}-gray"
-        self.cache_name = f"{self.name}-{color_mode}"
+        self._cache_name = None
+
+    @property
+    def cache_name(self):
+        """The name cached reference features are filed under: the extractor's name, colour mode and a digest
+        of its feature network's weights, so that retraining an evaluator under the same name never mixes its
+        old real features with new fake ones."""
+        if self._cache_name is None:
+            self._cache_name = f"{self.name}-{self.color_mode}-{weights_digest(self.model)[:12]}"
+        return self._cache_name
 
     @classmethod
     def from_classifier(cls, classifier, name=None):

@@ -9,20 +9,21 @@ others kept aside (best-checkpoint selection and memorisation, never trained on)
 `study.arms`) trains for `steps` steps and is measured every `eval_every` steps against the reference: the
 test split (``reference="test"``), or, for data without one (a folder of images), K more train images
 outside both (``reference=K``), drawn per N and seed. Finished runs are kept under ``out/.study_runs`` and
-reused by a rerun with the same settings, so an interrupted study resumes. Writes ``study.md`` (the verdict
+reused by a rerun whose key is unchanged (`RunCache`: settings, source checkpoint, draw, evaluator weights and
+the training code), so an interrupted study resumes and nothing stale is read. Writes ``study.md`` (the verdict
 and the table), ``study.json`` (every curve), ``study.png`` (FID against N) and ``study_curves.png``.
 """
 
-import dataclasses
 import json
 import os
 import platform
 import time
 
 from keras_transfer_gan.metrics import evaluate_samples
-from keras_transfer_gan.study.arms import METHODS, copier_floor, method_label, parse_method, run_arm
+from keras_transfer_gan.study.arms import DEFAULT_WEIGHTS, METHODS, copier_floor, method_label, parse_method, run_arm
 from keras_transfer_gan.study.report import (BASELINE, arm_summary_line, plot_against_n, plot_curves, summarize, table,
                                              verdict)
+from keras_transfer_gan.study.run_cache import RunCache, array_digest, code_digest
 from keras_transfer_gan.study.settings import StudySettings
 from keras_transfer_gan.study.target import StudyTarget
 from keras_transfer_gan.utils.atomic import write_text
@@ -38,15 +39,6 @@ def study_cells(sizes, seeds, methods):
     return [(int(n), tuple(seeds), tuple(methods)) for n in sizes]
 
 
-def _cached_run(path, signature):
-    try:
-        with open(path) as f:
-            saved = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return saved["run"] if saved.get("signature") == signature else None
-
-
 def _floor(target, images, held_out, reference, key, n, seed):
     s = target.settings
     copier = copier_floor(images, reference, target.extractor, s.n_fake, key, seed)
@@ -55,30 +47,39 @@ def _floor(target, images, held_out, reference, key, n, seed):
             "copier_recall": copier["recall"], "real_fid": real["fid"], "real_n": int(min(len(held_out), s.n_fake))}
 
 
-def run_cells(target, cells, cache_dir, report=print):
-    """Train and measure every arm of `cells` on `target`, reusing finished runs. ``(runs, floors, cached)``."""
+def run_key(target, n, seed, method, images, held_out, reference, code):
+    """Everything that changes one run's figures (`RunCache`)."""
     s = target.settings
-    signature = {"source": target.source_name, "dataset": target.dataset, "channels": target.channels,
-                 **{k: v for k, v in dataclasses.asdict(s).items()}}
+    return {"target": target.label, "n": n, "seed": seed, "method": method,
+            "weights": {**DEFAULT_WEIGHTS, **(s.weights or {})}, "source": target.source_name,
+            "source_sha256": target.source_sha256, "dataset": target.dataset, "image_size": target.size,
+            "channels": target.channels, "draw": array_digest(images, held_out), "reference": array_digest(reference),
+            "steps": s.steps, "eval_every": s.eval_every, "batch_size": s.batch_size, "freeze_d": s.freeze_d,
+            "n_fake": s.n_fake, "extractor": target.extractor.cache_name, "code": code}
+
+
+def run_cells(target, cells, cache_dir, report=print):
+    """Train and measure every arm of `cells` on `target`, reusing finished runs whose key (`run_key`: settings,
+    source checkpoint, draw, evaluator and code) is unchanged. ``(runs, floors, cached)``."""
+    s, cache, code = target.settings, RunCache(cache_dir), code_digest()
     runs, floors, cached, start = [], [], 0, time.perf_counter()
-    os.makedirs(cache_dir, exist_ok=True)
     for n, seeds, methods in cells:
         for seed in seeds:
-            images, held_out, reference, key = target.draw(n, seed)
+            images, held_out, reference, ref_key = target.draw(n, seed)
             if not any(f["n"] == n and f["seed"] == seed for f in floors):
-                floors.append(_floor(target, images, held_out, reference, key, n, seed))
+                floors.append(_floor(target, images, held_out, reference, ref_key, n, seed))
             for method in methods:
-                path = os.path.join(cache_dir, f"{target.label}-n{n}-s{seed}-{method}.json")
-                run = _cached_run(path, signature)
+                key = run_key(target, n, seed, method, images, held_out, reference, code)
+                run = cache.get(key)
                 was_cached = run is not None
                 cached += was_cached
                 if run is None:
                     run = run_arm(method, target.source, images, s.steps, s.eval_every, reference, target.extractor,
                                   batch_size=s.batch_size, seed=seed, n_fake=s.n_fake, freeze_d=s.freeze_d,
-                                  reference_key=key, held_out=held_out, weights=s.weights)
+                                  reference_key=ref_key, held_out=held_out, weights=s.weights)
                     run.pop("model"), run.pop("report")
                     run.update(target=target.label, n=n, source=target.source_name, dataset=target.dataset)
-                    write_text(path, json.dumps({"signature": signature, "run": run}, default=str))
+                    cache.put(key, run)
                 runs.append(run)
                 if report is not None:
                     report(arm_summary_line(run, was_cached, time.perf_counter() - start))

@@ -1,8 +1,24 @@
 """`StudyTarget`: one source and target data of a study: the reference, the evaluator and the few-shot draws."""
 
+import os
+
+from keras_transfer_gan import zoo
 from keras_transfer_gan.data import few_shot_split, load_images
 from keras_transfer_gan.metrics import extractor_for, get_extractor
+from keras_transfer_gan.metrics.feature_extractor import weights_digest
 from keras_transfer_gan.transfer.loading import load_pretrained
+
+
+def source_digest(source, model):
+    """``sha256:...`` of the source's checkpoint file (a zoo name, a file, a `ktg train` directory), else
+    ``weights:...``, the SHA-256 of the loaded model's weights (a SavedModel, a model in memory)."""
+    if isinstance(source, str):
+        path = os.path.join(zoo.zoo_dir(), source, "model.keras") if zoo.is_zoo_name(source) else source
+        if os.path.isdir(path) and os.path.isfile(os.path.join(path, "model.keras")):
+            path = os.path.join(path, "model.keras")
+        if os.path.isfile(path):
+            return "sha256:" + zoo.sha256_of(path)
+    return "weights:" + weights_digest(model)
 
 
 class StudyTarget:
@@ -12,6 +28,7 @@ class StudyTarget:
         self.label, self.dataset, self.settings, self.data_dir = label, dataset, settings, data_dir
         self.source_name = source if isinstance(source, str) else getattr(source, "name", "model")
         self.source = load_pretrained(source) if isinstance(source, str) else source
+        self.source_sha256 = source_digest(source, self.source)
         self.size = self.source.image_size
         self.channels = channels or self.source.channels
         name = extractor_for(dataset) if settings.extractor == "auto" else settings.extractor
