@@ -210,6 +210,23 @@ def test_l2_sp_gradient_is_alpha_times_distance_to_source():
         np.testing.assert_allclose(grads[id(variable)].numpy(), 0.05 * variable.numpy(), rtol=1e-5, atol=1e-7)
 
 
+def test_regularisers_are_logged_apart_from_the_adversarial_losses():
+    """With a regulariser compiled in, g_penalty and d_penalty log its size (g_loss stays the adversarial
+    term); without one, neither is logged."""
+    from keras_transfer_gan.transfer import L2SP
+
+    source = create_model("dcgan", tiny=True)
+    target = create_model("dcgan", tiny=True, seed=1)  # other weights: the pull to the source is not zero
+    data = tf.data.Dataset.from_tensor_slices(np.zeros((16, 16, 16, 1), "float32")).batch(8)
+    compile_for_training(target, weight_penalty=L2SP(source, alpha=0.5, beta=0.0))
+    logs = target.fit(data, epochs=1, verbose=0).history
+    expected = float(L2SP(source, alpha=0.5, beta=0.0)(target.generator))
+    assert logs["g_penalty"][0] > 0 and logs["d_penalty"][0] > 0
+    assert logs["g_penalty"][0] == pytest.approx(expected, rel=0.2)  # two steps ago to now: close
+    compile_for_training(target)
+    assert "g_penalty" not in target.fit(data, epochs=1, verbose=0).history
+
+
 def test_training_with_diff_augment_and_l2_sp():
     from keras_transfer_gan.transfer import L2SP, DiffAugment
 
@@ -307,7 +324,7 @@ def test_new_vocabulary_copies_rows_of_shared_characters():
 def test_ada_probability_follows_r_t_towards_the_target():
     from keras_transfer_gan.transfer import ADA
 
-    ada = ADA(target=0.6, speed_kimg=0.1)
+    ada = ADA(target=0.6, speed_kimg=0.1, interval=1)
     overfit = tf.ones([50, 1])  # every real logit positive: r_t = 1 > 0.6
     r_t = ada.update(overfit)
     assert float(r_t) == 1.0 and float(ada.p) == pytest.approx(50 / 100)
@@ -322,18 +339,38 @@ def test_ada_probability_follows_r_t_towards_the_target():
     assert not np.allclose(ada(x, tf.constant([0, 1])), x)
 
 
-def test_ada_adapts_during_training():
-    """A frozen D whose real logits are all positive (r_t = 1) drives p up to max_p during fit."""
+def test_ada_controller_runs_at_the_papers_cadence_and_speed():
+    """Defaults as published: p moves only every 4th D step, by sign(r_t - 0.6) * (images of those 4 steps) /
+    500,000, r_t being the mean sign over all 4 steps' real logits."""
+    from keras_transfer_gan.transfer import ADA
+
+    ada = ADA()
+    assert (ada.speed_kimg, ada.interval, ada.target) == (500.0, 4, 0.6)
+    mostly_real = tf.constant([[1.0]] * 24 + [[-1.0]] * 8)  # r_t = 0.5 alone: below the target
+    for _ in range(3):
+        ada.update(tf.ones([32, 1]))
+        assert float(ada.p) == 0.0  # no adjustment between the 4th steps
+    r_t = ada.update(mostly_real)  # over the 4 steps: (96 + 24 - 8) / 128 = 0.875 > 0.6
+    assert float(r_t) == pytest.approx(0.875) and float(ada.p) == pytest.approx(128 / 500_000)
+    for _ in range(4):
+        ada.update(-tf.ones([32, 1]))
+    assert float(ada.p) == 0.0  # r_t = -1: back down (clipped at 0)
+
+
+@pytest.mark.parametrize("bias, initial_p, rises", [(5.0, 0.0, True), (-5.0, 0.5, False)])
+def test_ada_adapts_during_training(bias, initial_p, rises):
+    """In fit, a D that calls every real image real (overfitting: r_t = 1) drives p up; one that does not
+    (r_t = -1) drives it down."""
     from keras_transfer_gan.transfer import ADA
 
     model = create_model("dcgan", tiny=True)
     kernel, _ = model.discriminator.get_layer("d_logits").get_weights()
-    model.discriminator.get_layer("d_logits").set_weights([kernel * 0, np.array([5.0], np.float32)])
+    model.discriminator.get_layer("d_logits").set_weights([kernel * 0, np.array([bias], np.float32)])
     freeze(model, pattern="discriminator/")
-    ada = ADA(speed_kimg=0.05)
+    ada = ADA(speed_kimg=0.05, initial_p=initial_p)
     compile_for_training(model, augment=ada)
     model.fit(_data(64), epochs=1, verbose=0)
-    assert float(ada.p) == pytest.approx(0.8)
+    assert float(ada.p) == pytest.approx(0.8 if rises else 0.0)
 
 
 def test_ada_pipeline_applies_each_published_transform_with_probability_p():
@@ -363,6 +400,46 @@ def test_ada_pipeline_applies_each_published_transform_with_probability_p():
     untouched = np.mean([np.array_equal(o, i) for o, i in zip(half, colour.numpy())])
     assert 0.0 <= untouched < 0.1  # with 12 transforms at p = 0.5, almost every image gets at least one
     assert set(COLOR) < set(TRANSFORMS)
+
+
+def test_ada_transform_statistics_and_order():
+    """Each transform's parameters as published, measured on 4,096 images at p = 1: brightness N(0, 0.2),
+    contrast and saturation log2-normal (std 0.5, 1), lumaflip and xflip half the images, rotate90 a quarter
+    each; brightness is applied before contrast; the two rotations together happen with probability p."""
+    from keras_transfer_gan.transfer import ADA
+
+    n, seed = 4096, tf.constant([7, 8])
+
+    def only(names, images, p=1.0):
+        return ADA(transforms=names, initial_p=p, max_p=1.0).augment(images, seed, p).numpy()
+
+    zeros, ones = tf.zeros([n, 4, 4, 1]), tf.ones([n, 4, 4, 1])
+    b = only(("brightness",), zeros)[:, 0, 0, 0]
+    assert abs(b.mean()) < 0.02 and b.std() == pytest.approx(0.2, rel=0.05)
+    c = only(("contrast",), ones)[:, 0, 0, 0]
+    assert np.log2(c).std() == pytest.approx(0.5, rel=0.05) and abs(np.log2(c).mean()) < 0.03
+    np.testing.assert_allclose(only(("brightness", "contrast"), zeros)[:, 0, 0, 0], c * b, rtol=1e-4, atol=1e-6)
+    flips = only(("lumaflip",), ones)[:, 0, 0, 0]
+    assert set(np.round(flips, 4)) == {-1.0, 1.0} and (flips < 0).mean() == pytest.approx(0.5, abs=0.03)
+    rgb = tf.tile(tf.constant([[[[0.5, -0.5, 0.0]]]]), [n, 4, 4, 1])
+    saturated = only(("saturation",), rgb)[:, 0, 0, :]
+    assert np.log2(np.abs(saturated[:, 0] - saturated[:, 1]) / 1.0).std() == pytest.approx(1.0, rel=0.05)
+    ramp = tf.tile(tf.reshape(tf.range(16, dtype=tf.float32) / 16.0, [1, 4, 4, 1]), [n, 1, 1, 1])
+    flipped = only(("xflip",), ramp)
+    assert np.mean([np.allclose(f, r[:, ::-1], atol=1e-5) for f, r in zip(flipped, ramp.numpy())]) == \
+        pytest.approx(0.5, abs=0.03)
+    turned = only(("rotate90",), ramp)
+    counts = [np.mean([np.allclose(t, np.rot90(r, k, axes=(0, 1)), atol=1e-5) for t, r in zip(turned, ramp.numpy())])
+              for k in range(4)]
+    np.testing.assert_allclose(counts, 0.25, atol=0.03)
+    _, gates = ADA().gates(n, seed, 0.5)  # two independent rotations, each at 1 - sqrt(1 - p)
+    pre, post = gates["rotate"].numpy(), gates["rotate_post"].numpy()
+    assert pre.mean() == pytest.approx(1 - 0.5 ** 0.5, abs=0.03) and post.mean() == pytest.approx(1 - 0.5 ** 0.5, abs=0.03)
+    assert (pre & post).mean() == pytest.approx((1 - 0.5 ** 0.5) ** 2, abs=0.02)
+    assert gates["xflip"].numpy().mean() == pytest.approx(0.5, abs=0.03)
+    rotated = only(("rotate",), ramp, p=0.5)  # pre or post rotation: 1 - (1 - p_rot)^2 = p
+    assert np.mean([not np.allclose(t, r, atol=1e-5) for t, r in zip(rotated, ramp.numpy())]) == \
+        pytest.approx(0.5, abs=0.03)
 
 
 def test_ada_gradients_reach_the_generator():

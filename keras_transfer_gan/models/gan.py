@@ -149,6 +149,11 @@ class GAN(Architecture, keras.Model):
         for regularizer in self.regularizers:
             if hasattr(regularizer, "bind"):
                 regularizer.bind(self)
+        for name in PENALTY_LOGS:  # the regularisers' size, logged apart from the adversarial losses
+            if self.regularizers:
+                self.trackers.setdefault(name, keras.metrics.Mean(name=name))
+            else:
+                self.trackers.pop(name, None)
         loss = loss or self.default_loss
         optimizers = {slot: keras.optimizers.get(opt) for slot, opt in
                       {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer, **extra}.items()}
@@ -291,14 +296,18 @@ class GAN(Architecture, keras.Model):
         seed = tf.stack([tf.constant(self.seed + 2, tf.int64), tf.cast(self.step, tf.int64) * 64 + stream])
         return self.augment(images, seed)
 
-    def penalty_of(self, submodel):
-        """The regularizers' sum for a sub-model, divided among replicas (their gradients are summed)."""
+    def penalty_of(self, submodel, logs=None, name=None):
+        """The regularizers' sum for a sub-model, divided among replicas (their gradients are summed); with
+        `logs`, the undivided sum is logged under `name` (``g_penalty``, ``d_penalty``)."""
         regularizers = getattr(self, "regularizers", ())
         if not regularizers:
             return 0.0
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        return tf.add_n([tf.cast(r(submodel), tf.float32) for r in regularizers]) / replicas
+        total = tf.add_n([tf.cast(r(submodel), tf.float32) for r in regularizers])
+        if logs is not None:
+            logs[name] = total
+        return total / replicas
 
     def discriminator_step(self, real, labels, stream=0):
         """One update of D; returns the per-replica values to log."""
@@ -311,7 +320,7 @@ class GAN(Architecture, keras.Model):
             per_example = self.d_loss_fn(real_logits, fake_logits)
             extra, logs = self.d_auxiliary_loss(real, fake, labels, real_aux, fake_aux)
             total = per_example if extra is None else per_example + extra
-            loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.discriminator)
+            loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.discriminator, logs, "d_penalty")
             scaled = self.d_optimizer.scale_loss(loss)  # loss scaling under mixed_float16, else the identity
         if hasattr(getattr(self, "augment", None), "update"):  # adaptive augmentation (ADA)
             self.augment.update(real_logits)
@@ -328,7 +337,7 @@ class GAN(Architecture, keras.Model):
             per_example = self.adv_weight * self.g_loss_fn(fake_logits)
             extra, logs = self.g_auxiliary_loss(fake, real, labels, fake_aux)
             total = per_example if extra is None else per_example + extra
-            loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator)
+            loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator, logs, "g_penalty")
             scaled = self.g_optimizer.scale_loss(loss)
         self.apply_updates("generator", tape, scaled)
         return {"g_loss": tf.reduce_mean(total), **logs}
@@ -435,6 +444,9 @@ class GAN(Architecture, keras.Model):
                 [extra, tensor_spec([], tf.int32, "seed")], ("images",)),
         }
 
+
+#: The logged sizes of the regularisers' terms (with any regulariser compiled in), per sub-model.
+PENALTY_LOGS = ("d_penalty", "g_penalty")
 
 #: Registration settings the GAN files share: the tiny test configuration, synchronised batch norm on more
 #: than one replica (moving averages are not all-reduced like gradients; global batch statistics keep them
