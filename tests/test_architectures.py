@@ -72,6 +72,30 @@ def test_wgan_gp_runs_n_critic_steps_per_generator_step():
         WGANGP(n_critic=0)
 
 
+def test_wgan_gp_interpolates_at_uniform_weights(monkeypatch):
+    """The penalty's interpolation weights are uniform in [0, 1) per sample (Algorithm 1 of the paper): their
+    range, mean and standard deviation over 4,096 samples (a normal or a constant draw fails), and a new draw
+    at the next critic step."""
+    import keras_transfer_gan.models.wgan_gp as wgan_module
+
+    model = create_model("wgan_gp", tiny=True)
+    compile_for_training(model)
+    seen = []
+
+    def spy(critic, real, fake, alpha):
+        seen.append(np.asarray(alpha))
+        return gradient_penalty(critic, real, fake, alpha)
+
+    monkeypatch.setattr(wgan_module, "gradient_penalty", spy)
+    real = tf.random.uniform([4096, 16, 16, 1], -1, 1)
+    model.d_auxiliary_loss(real, -real, None, None, None)
+    alpha = seen[0]
+    assert alpha.shape == (4096,) and alpha.min() >= 0.0 and alpha.max() < 1.0
+    assert abs(alpha.mean() - 0.5) < 0.02 and abs(alpha.std() - 12 ** -0.5) < 0.01
+    model.d_optimizer.iterations.assign_add(1)
+    assert not np.allclose(model.interpolation_weights(4096).numpy(), alpha)
+
+
 # ------------------------------------------------------ conditional / ACGAN
 def test_trained_acgan_classifies_its_own_samples_above_chance():
     keras.utils.set_random_seed(0)

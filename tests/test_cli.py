@@ -173,6 +173,21 @@ def test_transfer_recipes_from_the_cli(recipe, source, dataset, transfer_sources
         assert (out / "samples.png").is_file()
 
 
+def test_few_shot_method_flags_reach_the_run(transfer_sources, tmp_path, capsys):
+    """--cdc, --ewc, --scale_shift and --keep_best end to end: recorded, applied, and the best block kept."""
+    out = tmp_path / "methods"
+    assert run_cli("transfer", "--from", transfer_sources["dcgan"], "--dataset", "digits_m", "--limit", "16",
+                   "--batch_size", "8", "--steps", "2", "--sample_every", "1", "--cdc", "1", "--ewc", "1",
+                   "--scale_shift", "bn", "--keep_best", "--held_out", "16", "--extractor",
+                   transfer_sources["classifier"], "--out", str(out), "--verbose", "0") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["cdc"], metrics["ewc"], metrics["scale_shift"], metrics["keep_best"]) == (1.0, 1.0, "bn", True)
+    assert [p["step"] for p in metrics["extra"]["held_out_kid"]] == [0, 1, 2]  # the source, then each block
+    assert metrics["extra"]["best_step"] in (0, 1, 2)
+    frozen = metrics["freeze"]["generator"]["frozen"]
+    assert frozen > 0 and metrics["freeze"]["generator"]["trainable"] < frozen  # scale/shift: little of G trains
+
+
 def test_auto_picks_the_first_task_that_accepts_the_source(transfer_sources, tmp_path, capsys):
     """A classifier source is no GAN: `auto` passes over trgan and text to tgan (its feature network)."""
     out = tmp_path / "auto"

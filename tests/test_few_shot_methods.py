@@ -47,11 +47,36 @@ def test_distance_consistency_is_the_kl_of_row_softmaxes():
         return rows - np.log(np.exp(rows).sum(1, keepdims=True))
 
     lp, lq = log_rows(a), log_rows(b)
-    expected = np.mean(np.sum(np.exp(lp) * (lp - lq), axis=1))
+    expected = np.mean(np.exp(lp) * (lp - lq))  # the authors' KLDivLoss(): a mean over all n (n - 1) entries
     got = float(distance_consistency([tf.constant(a, tf.float32)], [tf.constant(b, tf.float32)]))
     assert got == pytest.approx(expected, rel=1e-5)
     assert float(distance_consistency([tf.constant(a, tf.float32)] * 2, [tf.constant(a, tf.float32)] * 2)) == \
         pytest.approx(0.0, abs=1e-6)
+    # Two layers, each row at its own layer (the authors draw one per anchor): rows 0, 2, 4 from the second.
+    c, d = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+    lp2, lq2 = log_rows(c), log_rows(d)
+    rows = np.array([1, 0, 1, 0, 1])
+    mixed_p = np.where(rows[:, None] == 1, lp2, lp)
+    mixed_q = np.where(rows[:, None] == 1, lq2, lq)
+    got = float(distance_consistency([tf.constant(a, tf.float32), tf.constant(c, tf.float32)],
+                                     [tf.constant(b, tf.float32), tf.constant(d, tf.float32)], rows))
+    assert got == pytest.approx(np.mean(np.exp(mixed_p) * (mixed_p - mixed_q)), rel=1e-5)
+
+
+def test_cdc_draws_one_layer_per_anchor_each_step(source):
+    """The layer each anchor row is compared at is drawn uniformly per row, anew each step (keyed by step)."""
+    target, _ = rebuilt_target(source)
+    cdc = CDC(source, batch_size=4)
+    compile_for_training(target, regularizers=[cdc])
+    draws = []
+    for _ in range(64):
+        draws.append(cdc.rows_layer().numpy())
+        target.g_optimizer.iterations.assign_add(1)
+    draws = np.array(draws)
+    assert draws.shape == (64, 4) and set(draws.ravel()) == {0, 1}
+    assert abs(draws.mean() - 0.5) < 0.1 and len({tuple(d) for d in draws}) > 8
+    target.g_optimizer.iterations.assign(0)
+    np.testing.assert_array_equal(cdc.rows_layer().numpy(), draws[0])
 
 
 def test_cdc_is_zero_for_the_source_and_its_gradient_reaches_the_generator(source):
@@ -86,8 +111,11 @@ def test_cdc_enters_the_generator_loss_during_training(source):
     ds = tf.data.Dataset.from_tensor_slices(images).batch(16)
     logs_base = base.fit(ds, epochs=1, verbose=0).history
     logs_cdc = with_cdc.fit(ds, epochs=1, verbose=0).history
-    # Same data and noise; D's loss of the first step agrees, G's loss differs by the CDC term.
-    assert logs_cdc["g_loss"][0] != pytest.approx(logs_base["g_loss"][0], rel=1e-3)
+    # Same data and noise: the CDC term is logged as G's penalty, and it moves G's weights elsewhere.
+    assert logs_cdc["g_penalty"][0] > 0 and "g_penalty" not in logs_base
+    kernel = "g_project/kernel"
+    weights = [{w.path: w.numpy() for w in m.generator.weights}[kernel] for m in (base, with_cdc)]
+    assert not np.allclose(*weights)
 
 
 # ----------------------------------------------------------------------------------------------- EWC
@@ -126,13 +154,15 @@ def test_fisher_is_the_mean_squared_per_sample_gradient_of_the_generator_loss(so
 
 
 # -------------------------------------------------------------------------------------- scale / shift
-@pytest.mark.parametrize("kernels", [False, True])
-def test_scale_shift_trains_nothing_but_scales_and_shifts(source, kernels):
-    model, report, summary = scale_shift_target(source, kernels=kernels)
+@pytest.mark.parametrize("kernels, output_layer", [(False, False), (True, False), (False, True)])
+def test_scale_shift_trains_nothing_but_scales_and_shifts(source, kernels, output_layer):
+    """As published, only the normalisation scale and shift train (and AdaFM's kernel modulation); the output
+    layer only when asked."""
+    model, report, summary = scale_shift_target(source, kernels=kernels, output_layer=output_layer)
     np.testing.assert_allclose(model.generate(Z), source.generate(Z), atol=1e-6)  # starts as the source
-    expected = {"g_project_bn/gamma", "g_project_bn/beta", "g_up1_bn/gamma", "g_up1_bn/beta",
-                "g_out_deconv/kernel", "g_out_deconv/bias"} | ({"g_up1_deconv/scale", "g_up1_deconv/shift"}
-                                                               if kernels else set())
+    expected = {"g_project_bn/gamma", "g_project_bn/beta", "g_up1_bn/gamma", "g_up1_bn/beta"} | \
+        ({"g_up1_deconv/scale", "g_up1_deconv/shift"} if kernels else set()) | \
+        ({"g_out_deconv/kernel", "g_out_deconv/bias"} if output_layer else set())
     assert {w.path for w in model.generator.trainable_weights} == expected
     compile_for_training(model)
     before = {w.path: w.numpy().copy() for w in model.generator.weights}
@@ -146,6 +176,16 @@ def test_scale_shift_trains_nothing_but_scales_and_shifts(source, kernels):
         plain = fold_modulation(model)
         assert not plain.modulated_kernels
         np.testing.assert_allclose(plain.generate(Z), model.generate(Z), atol=1e-5)
+
+
+def test_scale_shift_keeps_a_layer_adapted_to_new_channels_trainable(source):
+    """A gray source moved to colour: its output layer was adapted (1 -> 3 channels) and trains, or the
+    generator could never leave gray; nothing else but the scales and shifts does."""
+    model, report, _ = scale_shift_target(source, channels=3)
+    assert "generator/g_out_deconv/kernel" in report.by_status("adapted")
+    assert {w.path for w in model.generator.trainable_weights} == {
+        "g_project_bn/gamma", "g_project_bn/beta", "g_up1_bn/gamma", "g_up1_bn/beta", "g_out_deconv/kernel",
+        "g_out_deconv/bias"}
 
 
 # ---------------------------------------------------------------------------------- best checkpoint

@@ -59,10 +59,15 @@ class WGANGP(DCGAN):
             norm="none" if self.spectral_norm else "layer", name="critic",
         )
 
-    def d_auxiliary_loss(self, real, fake, labels, real_aux, fake_aux):
-        """The gradient penalty per example; interpolation weights keyed by the critic's step count."""
+    def interpolation_weights(self, batch_size):
+        """This replica's interpolation weights, uniform in [0, 1) per sample (Gulrajani et al. 2017, Algorithm 1),
+        keyed by the critic's step count."""
         seed = tf.stack([tf.constant(self.seed + 1, tf.int64), tf.cast(self.d_optimizer.iterations, tf.int64)])
-        alpha = replica_slice(tf.shape(real)[0], lambda n: tf.random.stateless_uniform([n], seed=seed))
+        return replica_slice(batch_size, lambda n: tf.random.stateless_uniform([n], seed=seed))
+
+    def d_auxiliary_loss(self, real, fake, labels, real_aux, fake_aux):
+        """The gradient penalty per example at `interpolation_weights` between real and fake images."""
+        alpha = self.interpolation_weights(tf.shape(real)[0])
         critic = lambda x: self.discriminator(x, training=True)  # noqa: E731
         gp = gradient_penalty(critic, real, fake, alpha)
         return self.gp_weight * gp, {"gp": tf.reduce_mean(gp)}

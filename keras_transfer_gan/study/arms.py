@@ -41,7 +41,7 @@ LABELS = {"scratch": "scratch", "freeze_d": "Freeze-D", "diffaugment": "DiffAugm
 #: Names of the first study, kept as aliases.
 ALIASES = {"trgan_freezed": "trgan+freeze_d", "trgan_freezed_diffaugment": "trgan+freeze_d+diffaugment"}
 #: Default strengths of the regularisers (weights of CDC and EWC, alpha/beta of L2-SP).
-DEFAULT_WEIGHTS = {"cdc": 100.0, "ewc": 1.0, "l2_sp": (0.01, 0.0)}
+DEFAULT_WEIGHTS = {"cdc": 1000.0, "ewc": 1.0, "l2_sp": (0.01, 0.0)}  # CDC: the authors' --kl_wt
 #: The methods the study and the demo compare by default.
 METHODS = ("scratch", "scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
            "trgan+freeze_d+diffaugment+ewc", "trgan+scale_shift+diffaugment")
@@ -138,7 +138,7 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     selection that never looks at the reference).
 
     Returns:
-        dict with ``method``, ``seed``, ``n_images``, ``curve`` (list of ``{"step", "fid", "kid",
+        dict with ``method``, ``seed``, ``n_images``, ``batch_size`` (the one trained on), ``curve`` (list of ``{"step", "fid", "kid",
         "kid_std", "precision", "recall", "nn_train", "held_out_kid"}``), ``selected_step``, ``nn_real``,
         ``train_seconds``, ``model`` and ``report``.
     """
@@ -178,5 +178,6 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         selected = int(curve[int(np.argmin([p["held_out_kid"] for p in curve]))]["step"])
     nn_real = float(nearest_rmse(held_out, images).mean()) if held_out is not None and len(held_out) else None
     return {"method": method, "seed": seed, "n_images": int(len(images)), "curve": curve, "nn_real": nn_real,
+            "batch_size": int(min(batch_size, len(images))),  # the batch trained on (a set smaller than it: all)
             "selected_step": selected, "train_seconds": round(seconds, 1), "model": fold_modulation(model),
             "report": report}

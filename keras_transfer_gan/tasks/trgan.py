@@ -24,11 +24,13 @@ class TrGANOptions(StepOptions):
     augment: str = option("none", "Augmentation on D's input.", choices=AUGMENTS)
     l2_sp: tuple = option(None, "L2-SP towards the source weights: 'alpha,beta'.", parse=_pair,
                           metavar="alpha,beta")
-    cdc: float = option(None, "Weight of CDC (cross-domain distance consistency) on G's loss, e.g. 100.", minimum=0)
+    cdc: float = option(None, "Weight of CDC (cross-domain distance consistency) on G's loss, e.g. 1000 (the authors').", minimum=0)
     ewc: float = option(None, "Weight of EWC (Fisher-weighted pull to the source) on G's weights, e.g. 1.",
                         minimum=0)
-    scale_shift: str = option("none", "Train only G's normalisation scale/shift and output layer (bn), plus "
-                              "per-channel kernel modulation (adafm).", choices=SCALE_SHIFT)
+    scale_shift: str = option("none", "Train only G's normalisation scale/shift (bn, Noguchi & Harada 2019), plus "
+                              "per-channel kernel modulation (adafm, Zhao et al. 2020); layers adapted to new "
+                              "channels stay trainable.", choices=SCALE_SHIFT)
+    scale_shift_output: bool = option(False, "--scale_shift: also train G's output layer whole (not in the papers).")
     keep_best: bool = option(False, "End with the weights of the block with the lowest KID against held-out "
                              "images of the train split (outside --limit's subset).")
     held_out: int = option(500, "--keep_best: held-out images for the KID.", minimum=1)
@@ -37,7 +39,7 @@ class TrGANOptions(StepOptions):
 
 
 def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None, cdc=None, ewc=None,
-          scale_shift=None, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
+          scale_shift=None, scale_shift_output=False, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
           verbose=0, report_to=None, checkpoint_every=None, resume=False, **overrides):
     """TrGAN (Wang et al., 2018): start G and D from a source GAN and fine-tune both on the target data.
 
@@ -53,9 +55,10 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         l2_sp: None or ``(alpha, beta)``: L2-SP towards the source weights.
         cdc: None or float: the weight of a `CDC` term on G's loss (100 is a good start).
         ewc: None or float: the weight of an `EWC` penalty on G's weights (1 is a good start).
-        scale_shift: None / ``"none"``, ``"bn"`` (only G's normalisation scale/shift and its output
-            layer train) or ``"adafm"`` (and per-channel modulation of G's hidden kernels, folded back
+        scale_shift: None / ``"none"``, ``"bn"`` (only G's normalisation scale/shift train, and layers adapted
+            to new channels) or ``"adafm"`` (and per-channel modulation of G's hidden kernels, folded back
             into a plain model at the end).
+        scale_shift_output: bool. With `scale_shift`, also train G's output layer whole.
         keep_best: None or a `KeepBest` callback (held-out KID at each epoch's end): the run ends with
             the weights of its best evaluation (and may stop early with `patience`).
         learning_rate: float or None (the model's default).
@@ -72,7 +75,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
 
     check_positive("trgan", epochs=epochs, steps_per_epoch=steps_per_epoch)
     options = TrGANOptions(freeze_d=freeze_d, augment=augment if isinstance(augment, str) else "none", l2_sp=l2_sp,
-                           cdc=cdc, ewc=ewc, scale_shift=scale_shift or "none")
+                           cdc=cdc, ewc=ewc, scale_shift=scale_shift or "none", scale_shift_output=scale_shift_output)
     source = source_model(source)
     TrGAN().check(source)
     strategy = strategy or tf.distribute.get_strategy()
@@ -108,7 +111,8 @@ def build_trgan_target(source, options, augment=None, learning_rate=None, ewc_se
         source.require_method(method)
     changed = []
     if options.scale_shift != "none":
-        model, report, summary = scale_shift_target(source, kernels=options.scale_shift == "adafm", **overrides)
+        model, report, summary = scale_shift_target(source, kernels=options.scale_shift == "adafm",
+                                                    output_layer=options.scale_shift_output, **overrides)
         changed += summary.changed
     else:
         model, report = derive_model(source, **overrides)
@@ -174,7 +178,7 @@ class TrGAN(Task):
         overrides = dict(channels=int(spec.shape[-1]), **({"image_size": size} if context.image_size else {}))
         selector = keep_best_selector(context, options, size, overrides["channels"]) if options.keep_best else None
         settings = {k: v for k, v in options.as_dict().items()
-                    if k in ("freeze_d", "augment", "l2_sp", "cdc", "ewc", "scale_shift")}
+                    if k in ("freeze_d", "augment", "l2_sp", "cdc", "ewc", "scale_shift", "scale_shift_output")}
         return trgan(source, data, epochs=context.epochs_for(options), keep_best=selector, learning_rate=context.lr,
                      callbacks=context.callbacks(), verbose=context.verbose, report_to=context.report_to,
                      **settings, **context.trainer_settings(options), **overrides)

@@ -6,7 +6,7 @@ from keras_transfer_gan.transfer.adaptation.freezing import layer_paths
 from keras_transfer_gan.transfer.adaptation.heads import derive_model
 
 
-def adapt_scale_shift(model, output_layer=True):
+def adapt_scale_shift(model, output_layer=False, keep_trainable=()):
     """Make scale/shift adaptation the only change the generator may undergo.
 
     Batch statistics adaptation (Noguchi & Harada, 2019): every generator
@@ -14,16 +14,19 @@ def adapt_scale_shift(model, output_layer=True):
     moving statistics follow the target data as usual), and, in a model built
     with ``modulated_kernels=True`` (`scale_shift_target`), the AdaFM-style
     per-channel scale and shift of each hidden transposed convolution's frozen
-    kernel (Zhao et al., 2020). With ``output_layer=True`` the output layer
-    trains whole, which a change of colours or contrast needs. The layers are
-    those the model declares (`scale_shift_layers`; a model without scale/shift
-    is a one-line error naming it).
+    kernel (Zhao et al., 2020). That is the published method; with
+    ``output_layer=True`` (our addition, off by default) the output layer also
+    trains whole. `keep_trainable` names generator layers to leave trainable
+    besides (`scale_shift_target` passes those it adapted to a new channel
+    count: frozen, a gray source's output layer could never learn colour). The
+    layers are those the model declares (`scale_shift_layers`; a model without
+    scale/shift is a one-line error naming it).
     The discriminator is left as it is (combine with Freeze-D if wanted).
 
     Returns:
         the `FreezeSummary` of the model.
     """
-    trained = set(model.scale_shift_layers(output_layer))  # a model without scale/shift: a one-line error
+    trained = set(model.scale_shift_layers(output_layer)) | set(keep_trainable)  # none declared: one-line error
     frozen = []
     for path, layer in layer_paths(model, model.generator.name):
         keep = path.split("/")[1] in trained
@@ -36,8 +39,10 @@ def adapt_scale_shift(model, output_layer=True):
     return FreezeSummary.of(model, frozen)
 
 
-def scale_shift_target(source, kernels=False, output_layer=True, **overrides):
+def scale_shift_target(source, kernels=False, output_layer=False, **overrides):
     """A target built from `source` for scale/shift adaptation: ``(model, report, freeze summary)``.
+
+    Generator layers the report lists as adapted (a new channel count) stay trainable (`adapt_scale_shift`).
 
     With ``kernels=True`` the target's hidden transposed convolutions are
     `ModulatedConv2DTranspose` layers carrying the source kernels, their
@@ -49,7 +54,9 @@ def scale_shift_target(source, kernels=False, output_layer=True, **overrides):
         source.require_method("adafm")
         overrides["modulated_kernels"] = True
     model, report = derive_model(source, **overrides)
-    return model, report, adapt_scale_shift(model, output_layer=output_layer)
+    adapted = sorted({path.split("/")[1] for path in report.by_status("adapted")
+                      if path.startswith(f"{model.generator.name}/")})
+    return model, report, adapt_scale_shift(model, output_layer=output_layer, keep_trainable=adapted)
 
 
 def fold_modulation(model):

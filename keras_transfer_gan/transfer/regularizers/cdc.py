@@ -37,34 +37,49 @@ def _log_similarity_distribution(activations):
     return tf.nn.log_softmax(off_diagonal, axis=1)
 
 
-def distance_consistency(source_activations, target_activations):
-    """``sum_l mean_i KL(p_source(i, .) || p_target(i, .))`` over the layers' similarity distributions."""
+def distance_consistency(source_activations, target_activations, rows_layer=None):
+    """The authors' distance-consistency loss: ``KL(p_source || p_target)`` of the row softmaxes of pairwise
+    similarities, averaged over every one of the ``n (n - 1)`` entries (PyTorch's ``KLDivLoss()`` default
+    reduction in the authors' ``train.py``), row ``i`` taken at layer ``rows_layer[i]``.
+
+    Args:
+        source_activations, target_activations: a tensor or a list of tensors (one per layer), ``[n, ...]``.
+        rows_layer: int ``[n]``: the layer each anchor row is compared at (the authors draw one per row and
+            step); None: layer 0 for every row.
+    """
     if not isinstance(source_activations, (list, tuple)):  # a single layer
         source_activations, target_activations = [source_activations], [target_activations]
-    total = tf.constant(0.0)
-    for source, target in zip(source_activations, target_activations, strict=True):
-        log_p = _log_similarity_distribution(source)
-        log_q = _log_similarity_distribution(target)
-        total += tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * (log_p - log_q), axis=1))
-    return total
+    log_p = tf.stack([_log_similarity_distribution(a) for a in source_activations])  # [layers, n, n - 1]
+    log_q = tf.stack([_log_similarity_distribution(a) for a in target_activations])
+    n = tf.shape(log_p)[1]
+    rows_layer = tf.zeros([n], tf.int32) if rows_layer is None else tf.cast(rows_layer, tf.int32)
+    index = tf.stack([rows_layer, tf.range(n)], axis=1)
+    log_p, log_q = tf.gather_nd(log_p, index), tf.gather_nd(log_q, index)  # [n, n - 1]: each row at its layer
+    return tf.reduce_mean(tf.exp(log_p) * (log_p - log_q))
 
 
 class CDC:
     """Cross-domain distance consistency, a regulariser of the adapted generator's loss.
 
     A frozen copy of the source generator and the adapted generator are run on
-    the same `batch_size` noise vectors. At each of `layers`, the pairwise cosine
-    similarities of the samples' activations (self-similarity left out) are
-    turned into one softmax distribution per sample; the loss is the KL
+    the same `batch_size` noise vectors. For each sample (an anchor), one of
+    `layers` is drawn at random each step, as in the authors' ``train.py``; at
+    that layer the pairwise cosine similarities of its activations to the other
+    samples' are turned into a softmax distribution; the loss is the KL
     divergence from the source's distributions to the adapted generator's,
-    averaged over samples, summed over layers and multiplied by `weight`. It
+    averaged over all ``n (n - 1)`` entries (the authors' reduction) and
+    multiplied by `weight` (the authors' 1,000 by default, with 4 samples). It
     keeps the *relative* distances between samples, so the few-shot generator
     keeps the source's diversity instead of collapsing onto the training
-    images. (The paper's anchor-region patch discriminator is not included.)
+    images.
 
-    Both generators run in inference mode (batch norm on its moving
-    statistics), and the noise is keyed by the model's seed and step, so a
-    run is reproducible and resumable.
+    Departures from the paper: the anchor regions (latents near a few fixed
+    points, sampled every 4th step with the image-level D) and the patch-level
+    D head used on the other steps are not included; both generators run in
+    inference mode (batch norm on its moving statistics, where the adversarial
+    path uses batch statistics; StyleGAN2, the paper's generator, has no batch
+    norm). The noise and the layer draws are keyed by the model's seed and
+    step, so a run is reproducible and resumable.
 
     Attach with ``compile_for_training(model, regularizers=[CDC(source)])``;
     the model binds it at `compile`. The source must have the adapted model's
@@ -72,17 +87,17 @@ class CDC:
 
     Args:
         source: the source GAN (or its generator as a plain Keras model, with `layers`).
-        weight: float. Defaults to 100.
-        batch_size: int >= 3. Noise vectors per step. Defaults to 8.
+        weight: float. Defaults to 1000 (the authors' ``--kl_wt``).
+        batch_size: int >= 3. Noise vectors per step. Defaults to 4 (the authors' ``--feat_const_batch``).
         layers: generator layer names, or None for those the source declares
             (`cdc_layers()`, e.g. every hidden block's output of a DCGAN).
 
     Example:
     >>> target, report = derive_model(source)
-    >>> compile_for_training(target, regularizers=[CDC(source, weight=100)])
+    >>> compile_for_training(target, regularizers=[CDC(source, weight=1000)])
     """
 
-    def __init__(self, source, weight=100.0, batch_size=8, layers=None):
+    def __init__(self, source, weight=1000.0, batch_size=4, layers=None):
         if weight < 0:
             raise ValueError(f"CDC: weight must be >= 0, got {weight!r}")
         check_positive_int(batch_size, "batch_size", "CDC", minimum=3)
@@ -105,21 +120,32 @@ class CDC:
         self.target_activations = _activations_model(model.generator, self.layers, "cdc_target")
         return self
 
+    def _seed(self, stream):
+        model = self.model
+        return tf.stack([tf.constant(model.seed + 3, tf.int64), tf.cast(model.step, tf.int64) * 64 + stream])
+
     def _inputs(self):
         model = self.model
-        seed = tf.stack([tf.constant(model.seed + 3, tf.int64), tf.cast(model.step, tf.int64) * 64 + 48])
-        z = tf.random.stateless_normal([self.batch_size, model.latent_dim], seed=seed)
+        z = tf.random.stateless_normal([self.batch_size, model.latent_dim], seed=self._seed(48))
         labels = tf.range(self.batch_size) % model.num_classes if getattr(model, "num_classes", 0) else None
-        return model.generator_inputs(z, labels, None)
+        return model.with_extra_inputs(model.generator_inputs(z, labels, None), self._seed(50))
 
-    def loss(self, inputs=None):
-        """The weighted distance-consistency loss on `inputs` (default: this step's noise)."""
+    def rows_layer(self):
+        """This step's layer index for each anchor row, uniform over `layers` (keyed by seed and step)."""
+        return tf.random.stateless_uniform([self.batch_size], self._seed(49), 0, len(self.layers), dtype=tf.int32)
+
+    def loss(self, inputs=None, rows_layer=None):
+        """The weighted distance-consistency loss on `inputs` (default: this step's noise), each row at its
+        layer of `rows_layer` (default: this step's draw)."""
         if self.model is None:
             raise ValueError("CDC: not bound to a model; pass it to compile (regularizers=[...])")
         inputs = self._inputs() if inputs is None else inputs
         source = self.source_activations(inputs, training=False)
         target = self.target_activations(inputs, training=False)
-        return self.weight * distance_consistency(source, target)
+        if not isinstance(source, (list, tuple)):
+            source, target = [source], [target]
+        rows_layer = self.rows_layer() if rows_layer is None else rows_layer
+        return self.weight * distance_consistency(source, target, rows_layer)
 
     def __call__(self, submodel):
         """The loss when `submodel` is the bound model's generator, else 0 (the GAN's regulariser contract)."""
