@@ -169,7 +169,7 @@ flags.DEFINE_bool("overwrite", False, "export: replace an existing version.")
 flags.DEFINE_string("signature", None, "export --format tflite: signature to convert (default: the model's main one).")
 flags.DEFINE_string("metrics", "fid,kid,is,pr", "evaluate: comma-separated metrics (fid, kid, is, pr).")
 flags.DEFINE_string("extractor", "auto", "evaluate, transfer --keep_best: feature extractor: auto (the zoo "
-                    "evaluator of the dataset's domain: fashion_classifier, mnist_classifier, mnist_m_classifier, "
+                    "evaluator of the dataset's domain: fashion_classifier, mnist_classifier, mnist_m_appearance, "
                     "else digits_classifier), a zoo classifier name, inception (InceptionV3, downloads ImageNet "
                     "weights), or a classifier file.")
 flags.DEFINE_string("split", "auto", "evaluate: split of the reference images; auto: test where the dataset has "

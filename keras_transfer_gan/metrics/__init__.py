@@ -1,6 +1,8 @@
 """Metrics: FID, KID, Inception Score and precision/recall on features from a pluggable extractor."""
 
+from keras_transfer_gan.metrics.appearance import appearance_extractor, balanced_colour_weight
 from keras_transfer_gan.metrics.evaluation import (
+    APPEARANCE_EVALUATORS,
     DOMAIN_EXTRACTORS,
     METRICS,
     evaluate_generator,
@@ -19,9 +21,12 @@ from keras_transfer_gan.metrics.perplexity import perplexity
 from keras_transfer_gan.metrics.precision_recall import precision_recall
 
 __all__ = [
+    "APPEARANCE_EVALUATORS",
     "DOMAIN_EXTRACTORS",
     "FeatureExtractor",
     "METRICS",
+    "appearance_extractor",
+    "balanced_colour_weight",
     "evaluate_generator",
     "evaluate_samples",
     "extractor_for",
