@@ -151,7 +151,8 @@ def main(argv=None):
                                         if cached_runs else "") + ").", "",
              "Targets: " + "; ".join(f"`{t}` = `{args.source or TARGETS[t][0]}` -> `{args.target or TARGETS[t][1]}`"
                                      for t in targets) + ". "
-             f"{args.steps} steps of batch {args.batch_size} per run; Freeze-D freezes D's first {args.freeze_d} "
+             f"{args.steps} steps of batch {args.batch_size} per run (of N where N is smaller: every image in "
+             "each batch); Freeze-D freezes D's first {args.freeze_d} "
              f"blocks; every {args.eval_every} steps, {args.n_fake} samples are measured against the target's whole "
              "test split on the target domain's evaluator (FID, KID, precision/recall with k = 3) and KID against "
              f"up to {args.held_out} held-out train images outside the few-shot subset. **FID (selected)** is the "
