@@ -103,3 +103,18 @@ def test_reference_features_are_cached_by_the_evaluators_weights(tmp_path, monke
     np.testing.assert_allclose(second, retrained.features(images), atol=1e-6)
     assert not np.allclose(first, second)
     assert len(os.listdir(tmp_path / "reference")) == 2
+
+
+def test_intra_cluster_distance_on_known_clusters():
+    """Samples go to their nearest training point; pairwise distances are averaged within each cluster, then
+    over clusters; a copier of its training points scores 0; a cluster of one sample counts for nothing."""
+    from keras_transfer_gan.metrics import intra_cluster_distance
+
+    train = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 50.0]])
+    samples = np.array([[0.0, 0.0], [1.0, 0.0],  # cluster 0: one pair at distance 1
+                        [10.0, 0.0], [10.0, 3.0], [10.0, 3.0],  # cluster 1: distances 3, 3, 0 -> 2
+                        [0.0, 49.0]])  # cluster 2: alone
+    assert intra_cluster_distance(samples, train) == pytest.approx((1.0 + 2.0) / 2)
+    assert intra_cluster_distance(np.repeat(train, 4, axis=0), train) == 0.0
+    with pytest.raises(ValueError, match="features must be"):
+        intra_cluster_distance(samples, train[:, :1])

@@ -46,6 +46,7 @@ def test_run_arm_evaluates_at_fixed_intervals_and_selects_on_held_out_kid(tiny):
                      extractor=FeatureExtractor.from_classifier(clf), batch_size=8, n_fake=16, held_out=held_out)
     assert [p["step"] for p in result["curve"]] == [0, 2, 4]
     assert all(np.isfinite(p["fid"]) and p["fid"] >= 0 for p in result["curve"])
+    assert all(np.isfinite(p["intra_cluster"]) and p["intra_cluster"] >= 0 for p in result["curve"])
     kids = [p["held_out_kid"] for p in result["curve"]]
     assert result["selected_step"] == result["curve"][int(np.argmin(kids))]["step"]
     assert result["nn_real"] > 0

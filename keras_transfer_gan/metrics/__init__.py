@@ -16,6 +16,7 @@ from keras_transfer_gan.metrics.evaluation import (
 from keras_transfer_gan.metrics.feature_extractor import FeatureExtractor
 from keras_transfer_gan.metrics.frechet import fid, frechet_distance, statistics
 from keras_transfer_gan.metrics.inception_score import inception_score
+from keras_transfer_gan.metrics.intra_cluster import intra_cluster_distance
 from keras_transfer_gan.metrics.kid import kid, polynomial_mmd2
 from keras_transfer_gan.metrics.perplexity import perplexity
 from keras_transfer_gan.metrics.precision_recall import precision_recall
@@ -35,6 +36,7 @@ __all__ = [
     "generate_images",
     "get_extractor",
     "inception_score",
+    "intra_cluster_distance",
     "kid",
     "perplexity",
     "polynomial_mmd2",

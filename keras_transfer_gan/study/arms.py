@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer_gan.metrics import evaluate_samples, reference_features
+from keras_transfer_gan.metrics import evaluate_samples, intra_cluster_distance, reference_features
 from keras_transfer_gan.metrics.precision_recall import squared_distances
 from keras_transfer_gan.tasks import get_task, list_tasks
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
@@ -139,7 +139,7 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
 
     Returns:
         dict with ``method``, ``seed``, ``n_images``, ``batch_size`` (the one trained on), ``curve`` (list of ``{"step", "fid", "kid",
-        "kid_std", "precision", "recall", "nn_train", "held_out_kid"}``), ``selected_step``, ``nn_real``,
+        "kid_std", "precision", "recall", "nn_train", "intra_cluster", "held_out_kid"}``), ``selected_step``, ``nn_real``,
         ``train_seconds``, ``model`` and ``report``.
     """
     if steps <= 0 or eval_every <= 0 or steps % eval_every:
@@ -150,6 +150,8 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     if held_out is not None and len(held_out) >= 4 and keep_best:
         selector = KeepBest(held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed)
 
+    train_features = extractor.features(images)
+
     def evaluate(step):
         fake = np.asarray(model.generate(n_fake, seed=seed + 12345))
         result = evaluate_samples(reference_images, fake, extractor=extractor, metrics=("fid", "kid", "pr"),
@@ -158,6 +160,7 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         return {"step": int(step), "fid": result["fid"], "kid": result["kid"], "kid_std": result["kid_std"],
                 "precision": result["precision"], "recall": result["recall"],
                 "nn_train": float(nearest_rmse(fake, images).mean()),
+                "intra_cluster": intra_cluster_distance(extractor.features(fake), train_features),
                 "held_out_kid": selector.history[-1]["kid"] if selector is not None else None}
 
     trainer = Trainer(model, callbacks=list(callbacks) + ([selector] if selector else []), verbose=verbose)

@@ -22,6 +22,7 @@ def arm_summary(run, baseline_best=None):
         reach = next((p["step"] for p in curve if p["fid"] <= baseline_best), None)
     memo = selected["nn_train"] / run["nn_real"] if run.get("nn_real") else None
     return {"fid": selected["fid"], "kid": selected["kid"], "precision": selected["precision"],
+            "intra_cluster": selected.get("intra_cluster"),
             "recall": selected["recall"], "step": selected["step"], "memorisation": memo,
             "oracle_fid": best["fid"], "oracle_step": best["step"], "last_fid": curve[-1]["fid"],
             "reach": reach, "seconds": run["train_seconds"]}
@@ -57,7 +58,7 @@ def summarize(runs, floors, methods, sizes):
                 summaries = [arm_summary(r, baseline.get(r["seed"])) for r in arm]
                 row = {"target": target, "n": n, "method": method, "seeds": len(arm)}
                 for key in ("fid", "kid", "precision", "recall", "memorisation", "oracle_fid", "last_fid", "seconds",
-                            "step"):
+                            "step", "intra_cluster"):
                     row[key], row[key + "_std"] = _mean([s[key] for s in summaries])
                 reached = [s["reach"] for s in summaries]
                 row["reach"] = None if any(r is None for r in reached) else float(np.mean(reached))
@@ -78,19 +79,20 @@ def _fmt(mean, std=None, digits=2):
 
 def table(rows, steps):
     lines = ["| target | N | method | FID (selected) | oracle best FID | KID | precision / recall | memorisation | "
-             f"selected step | steps to {method_label(BASELINE)}'s best | training s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"intra-cluster distance | selected step | steps to {method_label(BASELINE)}'s best | training s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["method"] == "floor":
             lines.append(f"| {r['target']} | {r['n']} | *floors*: copier (the N images repeated) / held-out real | "
                          f"{_fmt(*r['copier'])} / {_fmt(*r['real'])} | | | recall of the copier "
-                         f"{_fmt(r['copier_recall'][0])} | | | | |")
+                         f"{_fmt(r['copier_recall'][0])} | | | | | |")
             continue
         reach = (f"{r['reach']:.0f}" if r["reach"] is not None else f"not reached ({r['reached']}/{r['seeds']} seeds)")
         lines.append(
             f"| {r['target']} | {r['n']} | {method_label(r['method'])} | {_fmt(r['fid'], r['fid_std'])} | "
             f"{_fmt(r['oracle_fid'], r['oracle_fid_std'])} | {_fmt(r['kid'], None, 3)} | "
-            f"{_fmt(r['precision'])} / {_fmt(r['recall'])} | {_fmt(r['memorisation'])} | {_fmt(r['step'], None, 0)} | "
+            f"{_fmt(r['precision'])} / {_fmt(r['recall'])} | {_fmt(r['memorisation'])} | "
+            f"{_fmt(r['intra_cluster'], r['intra_cluster_std'])} | {_fmt(r['step'], None, 0)} | "
             f"{reach} | {_fmt(r['seconds'], None, 0)} |")
     return lines
 
