@@ -171,11 +171,8 @@ class GAN(Architecture, keras.Model):
         self.loss_name = loss
         # Built on every weight, not only those trainable now, so that layers
         # frozen before `compile` can be unfrozen later (and the reverse).
-        weights = {}
-        for optimizer, part in self.optimizer_groups("discriminator") + self.optimizer_groups("generator"):
-            weights.setdefault(id(optimizer), (optimizer, []))[1].extend(part.weights)
-        for optimizer, part_weights in weights.values():
-            optimizer.build(part_weights)
+        for optimizer, weights in self._weights_by_optimizer(("discriminator", "generator"), trainable=False):
+            optimizer.build(weights)
 
     def optimizer_groups(self, side):
         """``[(optimizer, layer or model), ...]``: who updates which weights of the ``"generator"`` or the
@@ -188,18 +185,26 @@ class GAN(Architecture, keras.Model):
     def apply_updates(self, side, tape, scaled_loss):
         """Gradients of `scaled_loss` applied by each optimizer of `side` (once per step, on all its parts'
         trainable weights)."""
-        groups = {}
-        for optimizer, part in self.optimizer_groups(side):
-            groups.setdefault(id(optimizer), (optimizer, []))[1].extend(part.trainable_variables)
-        weights = [w for _, part in groups.values() for w in part]
+        groups = self._weights_by_optimizer((side,), trainable=True)
+        weights = [w for _, part in groups for w in part]
         if not weights:  # a fully frozen side takes no step
             return
         gradients = tape.gradient(scaled_loss, weights)
         start = 0
-        for optimizer, part in groups.values():
+        for optimizer, part in groups:
             if part:
                 optimizer.apply_gradients(zip(gradients[start:start + len(part)], part))
             start += len(part)
+
+    def _weights_by_optimizer(self, sides, trainable):
+        """``[(optimizer, [weight, ...]), ...]``: each optimizer of `sides` once, with all its parts' (trainable)
+        weights, in `optimizer_groups` order."""
+        groups = {}
+        for side in sides:
+            for optimizer, part in self.optimizer_groups(side):
+                weights = part.trainable_variables if trainable else part.weights
+                groups.setdefault(id(optimizer), (optimizer, []))[1].extend(weights)
+        return list(groups.values())
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
