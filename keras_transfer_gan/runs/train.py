@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from keras_transfer_gan.registry import build_model, get_entry
 from keras_transfer_gan.runs.outputs import save_model, write_samples
+from keras_transfer_gan.tasks import StepOptions
 from keras_transfer_gan.training import (
     SampleGrid,
     TensorBoardLogger,
@@ -47,6 +48,7 @@ def train_run(model, dataset, out, epochs=5, batch_size=64, image_size=32, chann
     """
     settings = {k: v for k, v in locals().items() if k not in ("precision", "deterministic")}
     _check(settings)
+    settings["schedule"] = StepOptions(steps=steps, sample_every=sample_every)  # checks steps % block
     with precision_scope(precision) as (policy, reason):
         keras.utils.set_random_seed(seed)
         if deterministic:
@@ -72,8 +74,6 @@ def _check(s):
     check_choice(s["augment"] or "none", "augment", "train", AUGMENTS)
     if s["resume"] and s["loop"] == "fit":
         raise ValueError("train: resume needs loop='trainer' (checkpoints are the Trainer's)")
-    if s["steps"] is not None and s["steps"] % (s["sample_every"] or min(s["steps"], 100)):
-        raise ValueError(f"--steps ({s['steps']}) must be a multiple of --sample_every ({s['sample_every']})")
 
 
 def _build(s):
@@ -82,7 +82,7 @@ def _build(s):
     augment = s["augment"] not in (None, "none")
     if augment and not entry.model_class.takes_augment:
         raise ValueError(f"train: --augment is for GANs (a discriminator's input); {s['model']} takes none")
-    batch_size = min(s["batch_size"], s["limit"]) if s["steps"] and s["limit"] else s["batch_size"]
+    batch_size = s["schedule"].few_shot_batch(s["batch_size"], s["limit"])
     data = entry.training_data(s["dataset"], image_size=s["image_size"], channels=s["channels"], batch_size=batch_size,
                                limit=s["limit"], seed=s["seed"], data_dir=s["data_dir"], seq_len=s["seq_len"],
                                vocab_size=s["vocab_size"])
@@ -92,11 +92,10 @@ def _build(s):
         compile_for_training(net, strategy, learning_rate=s["lr"], beta_1=s["beta1"],
                              jit_compile=JIT[s["jit_compile"]], steps_per_execution=s["steps_per_execution"],
                              **({"augment": make_augment(s["augment"])} if augment else {}))
-    if s["steps"] is None:
-        return net, data, s["epochs"], None
-    block = s["sample_every"] or min(s["steps"], 100)
-    data.dataset = data.dataset.repeat()
-    return net, data, s["steps"] // block, block
+    blocks, block = s["schedule"].schedule(s["epochs"])
+    if block is not None:
+        data.dataset = data.dataset.repeat()
+    return net, data, blocks, block
 
 
 def _fit(net, data, blocks, block, s):
