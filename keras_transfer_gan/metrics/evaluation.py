@@ -93,8 +93,11 @@ def reference_features(extractor, images, key=None, use_cache=True):
 
 
 def evaluate_samples(real_images, fake_images, extractor="digits_classifier", metrics=METRICS, kid_subsets=50,
-                     pr_k=3, is_splits=None, reference_key=None, seed=0, kid_subset_size=1000):
+                     pr_k=3, is_splits=None, reference_key=None, seed=0, kid_subset_size=1000, fake_features=None):
     """Every requested metric between real and generated images, as a flat dict.
+
+    `fake_features`: the extractor's features of `fake_images` when the caller has them already (not computed
+    again).
 
     Returns keys ``fid``, ``kid`` / ``kid_std``, ``is`` / ``is_std``,
     ``precision`` / ``recall``, plus ``n_real``, ``n_fake`` and ``extractor``.
@@ -104,7 +107,9 @@ def evaluate_samples(real_images, fake_images, extractor="digits_classifier", me
         raise ValueError(f"unknown metric {unknown[0]!r} (choose from {', '.join(METRICS)})")
     extractor = get_extractor(extractor)
     real = reference_features(extractor, real_images, reference_key) if any(m != "is" for m in metrics) else None
-    fake = extractor.features(fake_images) if any(m != "is" for m in metrics) else None
+    fake = None
+    if any(m != "is" for m in metrics):
+        fake = extractor.features(fake_images) if fake_features is None else np.asarray(fake_features, np.float64)
     out = {"n_real": int(len(real_images)), "n_fake": int(len(fake_images)), "extractor": extractor.name}
     if "fid" in metrics:
         out["fid"] = frechet_distance(*statistics(real), *statistics(fake))

@@ -154,13 +154,14 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
 
     def evaluate(step):
         fake = np.asarray(model.generate(n_fake, seed=seed + 12345))
+        fake_features = extractor.features(fake)  # for the metrics and the clusters alike
         result = evaluate_samples(reference_images, fake, extractor=extractor, metrics=("fid", "kid", "pr"),
                                   kid_subsets=20, reference_key=reference_key, seed=seed,
-                                  kid_subset_size=max(2, n_fake // 2))
+                                  kid_subset_size=max(2, n_fake // 2), fake_features=fake_features)
         return {"step": int(step), "fid": result["fid"], "kid": result["kid"], "kid_std": result["kid_std"],
                 "precision": result["precision"], "recall": result["recall"],
                 "nn_train": float(nearest_rmse(fake, images).mean()),
-                "intra_cluster": intra_cluster_distance(extractor.features(fake), train_features),
+                "intra_cluster": intra_cluster_distance(fake_features, train_features),
                 "held_out_kid": selector.history[-1]["kid"] if selector is not None else None}
 
     trainer = Trainer(model, callbacks=list(callbacks) + ([selector] if selector else []), verbose=verbose)

@@ -47,13 +47,14 @@ def _floor(target, images, held_out, reference, key, n, seed):
             "copier_recall": copier["recall"], "real_fid": real["fid"], "real_n": int(min(len(held_out), s.n_fake))}
 
 
-def run_key(target, n, seed, method, images, held_out, reference, code):
-    """Everything that changes one run's figures (`RunCache`)."""
+def run_key(target, n, seed, method, draw, reference, code):
+    """Everything that changes one run's figures (`RunCache`); `draw` and `reference` are the digests of the
+    drawn and held-out images and of the reference images (`array_digest`)."""
     s = target.settings
     return {"target": target.label, "n": n, "seed": seed, "method": method,
             "weights": {**DEFAULT_WEIGHTS, **(s.weights or {})}, "source": target.source_name,
             "source_sha256": target.source_sha256, "dataset": target.dataset, "image_size": target.size,
-            "channels": target.channels, "draw": array_digest(images, held_out), "reference": array_digest(reference),
+            "channels": target.channels, "draw": draw, "reference": reference,
             "steps": s.steps, "eval_every": s.eval_every, "batch_size": s.batch_size, "freeze_d": s.freeze_d,
             "n_fake": s.n_fake, "extractor": target.extractor.cache_name, "code": code}
 
@@ -66,10 +67,11 @@ def run_cells(target, cells, cache_dir, report=print):
     for n, seeds, methods in cells:
         for seed in seeds:
             images, held_out, reference, ref_key = target.draw(n, seed)
+            digests = array_digest(images, held_out), array_digest(reference)  # once per draw, for every arm
             if not any(f["n"] == n and f["seed"] == seed for f in floors):
                 floors.append(_floor(target, images, held_out, reference, ref_key, n, seed))
             for method in methods:
-                key = run_key(target, n, seed, method, images, held_out, reference, code)
+                key = run_key(target, n, seed, method, *digests, code)
                 run = cache.get(key)
                 was_cached = run is not None
                 cached += was_cached
