@@ -90,6 +90,12 @@ def _define_task_flags():
     TASK_OPTIONS = tuple(names)
 
 
+def _augments():
+    from keras_transfer_gan.tasks.trgan import AUGMENTS  # the task's option choices, read without TensorFlow
+
+    return AUGMENTS
+
+
 def _recipe_help():
     from keras_transfer_gan.tasks import get_task, list_tasks
 
@@ -112,7 +118,7 @@ flags.DEFINE_integer("steps", None, "train, transfer: train this many steps (the
                      "--sample_every; instead of --epochs.")
 flags.DEFINE_integer("sample_every", None, "train, transfer --steps: steps between sample grids and checkpoints "
                      "(default: 100, or --steps if fewer).")
-flags.DEFINE_enum("augment", None, ["none", "diffaugment", "ada"], "train (GANs), transfer --recipe trgan: "
+flags.DEFINE_enum("augment", None, list(_augments()), "train (GANs), transfer --recipe trgan: "
                   "augmentation on D's input (default: none).")
 flags.DEFINE_integer("batch_size", 64, "Global batch size (export --format tflite: the fixed batch, default 1).")
 flags.DEFINE_integer("image_size", 32, "Image height and width (16, 32, 64 or 128).")

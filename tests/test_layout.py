@@ -64,3 +64,11 @@ def test_no_file_outside_tasks_names_a_recipe(name):
              for node in ast.walk(ast.parse(path.read_text()))
              if isinstance(node, ast.Constant) and node.value == name]
     assert not found, found
+
+
+def test_the_augment_names_read_without_tensorflow_are_the_toolkits():
+    """`tasks.trgan.AUGMENTS` (the option's choices, and the CLI's) is a copy that avoids importing TensorFlow."""
+    from keras_transfer_gan.tasks.trgan import AUGMENTS
+    from keras_transfer_gan.transfer.augmentation import AUGMENTS as TOOLKIT
+
+    assert AUGMENTS == TOOLKIT

@@ -46,6 +46,6 @@ def appearance_extractor(classifier, colour_weight, grid=4, name=None):
 def balanced_colour_weight(classifier, images, grid=4):
     """The weight giving the colour block the classifier block's total variance on `images` (train images)."""
     features = FeatureExtractor.from_classifier(classifier).features(images)
-    model = colour_statistics_model(classifier.image_size, classifier.channels, grid)
-    colour = np.concatenate([model(images[i:i + 256], training=False).numpy() for i in range(0, len(images), 256)])
+    colour = FeatureExtractor(colour_statistics_model(classifier.image_size, classifier.channels, grid),
+                              name="colour_statistics").features(images)
     return float(np.sqrt(features.var(axis=0).sum() / colour.var(axis=0).sum()))

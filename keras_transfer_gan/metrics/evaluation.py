@@ -1,6 +1,5 @@
 """Evaluate a generator against real data: FID, KID, IS and precision/recall on one extractor's features."""
 
-import hashlib
 import os
 
 import numpy as np
@@ -15,6 +14,7 @@ from keras_transfer_gan.metrics.precision_recall import precision_recall
 from keras_transfer_gan.models.architecture import Architecture
 from keras_transfer_gan.transfer.loading.pretrained import load_pretrained
 from keras_transfer_gan.utils.atomic import atomic_path
+from keras_transfer_gan.utils.digest import array_digest
 
 METRICS = ("fid", "kid", "is", "pr")
 
@@ -81,7 +81,7 @@ def reference_features(extractor, images, key=None, use_cache=True):
     """Features of real images, cached on disk under `key` (e.g. ``"digits_m-100-32"``) per extractor."""
     if key is None or not use_cache:
         return extractor.features(images)
-    digest = hashlib.sha256(np.ascontiguousarray(images[: min(len(images), 64)]).tobytes()).hexdigest()[:12]
+    digest = array_digest(images[: min(len(images), 64)])[:12]
     path = os.path.join(cache_dir(), "reference", f"{extractor.cache_name}-{key}-{len(images)}-{digest}.npy")
     if os.path.isfile(path):
         return np.load(path)

@@ -1,22 +1,11 @@
 """`FeatureExtractor`: features (and class probabilities) of images from any Keras model, in batches."""
 
-import hashlib
-
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_transfer_gan.utils.digest import weights_digest
 from keras_transfer_gan.utils.images import match_input
-
-
-def weights_digest(model):
-    """SHA-256 of a model's weights (their paths, shapes and values), hex."""
-    digest = hashlib.sha256()
-    for weight in getattr(model, "weights", []):
-        value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
-        digest.update(f"{weight.path}:{value.shape}:{value.dtype}".encode())
-        digest.update(value.tobytes())
-    return digest.hexdigest()
 
 
 class FeatureExtractor:

@@ -24,6 +24,6 @@ def intra_cluster_distance(sample_features, train_features):
         members = samples[nearest == cluster]
         if len(members) < 2:
             continue
-        d = np.sqrt(np.maximum(squared_distances(members, members), 0.0))
+        d = np.sqrt(squared_distances(members, members))  # clipped at 0 there
         means.append(d[np.triu_indices(len(members), k=1)].mean())
     return float(np.mean(means)) if means else 0.0

@@ -29,18 +29,6 @@ def code_digest(parts=CODE_PARTS):
     return digest.hexdigest()
 
 
-def array_digest(*arrays):
-    """SHA-256 of arrays' shapes, dtypes and bytes, hex."""
-    import numpy as np
-
-    digest = hashlib.sha256()
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.shape}:{array.dtype}".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
 class RunCache:
     """Finished runs under `directory`, one JSON file per key (``LABEL-nN-sSEED-METHOD-KEYHASH.json``)."""
 

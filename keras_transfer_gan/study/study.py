@@ -23,10 +23,11 @@ from keras_transfer_gan.metrics import evaluate_samples
 from keras_transfer_gan.study.arms import DEFAULT_WEIGHTS, METHODS, copier_floor, method_label, parse_method, run_arm
 from keras_transfer_gan.study.report import (BASELINE, arm_summary_line, plot_against_n, plot_curves, summarize, table,
                                              verdict)
-from keras_transfer_gan.study.run_cache import RunCache, array_digest, code_digest
+from keras_transfer_gan.study.run_cache import RunCache, code_digest
 from keras_transfer_gan.study.settings import StudySettings
 from keras_transfer_gan.study.target import StudyTarget
 from keras_transfer_gan.utils.atomic import write_text
+from keras_transfer_gan.utils.digest import array_digest
 from keras_transfer_gan.utils.checks import check_positive_int
 
 

@@ -5,8 +5,8 @@ import os
 from keras_transfer_gan import zoo
 from keras_transfer_gan.data import few_shot_split, load_images
 from keras_transfer_gan.metrics import extractor_for, get_extractor
-from keras_transfer_gan.metrics.feature_extractor import weights_digest
 from keras_transfer_gan.transfer.loading import load_pretrained
+from keras_transfer_gan.utils.digest import weights_digest
 
 
 def source_digest(source, model):
