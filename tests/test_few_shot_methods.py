@@ -13,7 +13,7 @@ from keras_transfer_gan.transfer.regularizers.ewc import EWC, estimate_fisher
 from keras_transfer_gan.transfer.adaptation.heads import rebuilt_target
 from keras_transfer_gan.transfer.adaptation.scale_shift import fold_modulation, scale_shift_target
 from keras_transfer_gan.transfer.adaptation.weights import named_weights
-from tests.helpers import spread_weights
+from tests.helpers import assert_weights_equal, spread_weights
 
 Z = np.random.default_rng(0).standard_normal((6, 16)).astype("float32")
 
@@ -116,6 +116,118 @@ def test_cdc_enters_the_generator_loss_during_training(source):
     kernel = "g_project/kernel"
     weights = [{w.path: w.numpy() for w in m.generator.weights}[kernel] for m in (base, with_cdc)]
     assert not np.allclose(*weights)
+
+
+def test_cdc_runs_batch_norm_as_the_adversarial_path_and_leaves_its_averages(source):
+    """Batch statistics (G's adversarial path is in training mode), on both generators; moving averages unchanged."""
+    target, _ = rebuilt_target(source)
+    cdc = CDC(source, weight=10.0, batch_size=6, anchors=0)
+    compile_for_training(target, regularizers=[cdc])
+    _perturb(target)
+    before = float(cdc.loss())
+    bn_layers = [layer for model in (target.generator, cdc.source_copy) for layer in model.layers
+                 if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(bn_layers) == 4
+    for layer in bn_layers:  # moving averages nowhere near the batch's: inference mode would change the loss
+        layer.moving_mean.assign(layer.moving_mean + 50.0)
+        layer.moving_variance.assign(layer.moving_variance * 30.0)
+    averages = [(layer.moving_mean.numpy(), layer.moving_variance.numpy()) for layer in bn_layers]
+    assert float(cdc.loss()) == pytest.approx(before, rel=1e-5)
+    assert float(tf.function(cdc.loss)()) == pytest.approx(before, rel=1e-5)
+    for layer, (mean, variance) in zip(bn_layers, averages):  # the CDC pass did not move them, eager or traced
+        np.testing.assert_array_equal(layer.moving_mean.numpy(), mean)
+        np.testing.assert_array_equal(layer.moving_variance.numpy(), variance)
+    # A batch-norm layer frozen in the target (inference mode) is frozen in the source copy too.
+    target.generator.get_layer("g_up1_bn").trainable = False
+    cdc.bind(target)
+    assert not cdc.source_copy.get_layer("g_up1_bn").trainable and cdc.source_copy.get_layer("g_project_bn").trainable
+
+
+def _anchor_target(source, anchors=3):
+    target, _ = rebuilt_target(source)
+    cdc = CDC(source, weight=1000.0, anchors=anchors)
+    compile_for_training(target, regularizers=[cdc])
+    return target, cdc.anchor_regions
+
+
+def test_cdc_anchor_steps_draw_near_the_anchors_and_other_steps_from_the_prior(source):
+    target, regions = _anchor_target(source, anchors=3)
+    assert target.adversarial_schedule is regions and regions.anchors.shape == (3, 16)
+    for step in range(8):
+        target.g_optimizer.iterations.assign(step)
+        z, prior = target.step_noise(64, 32).numpy(), target.sample_noise(64, 32).numpy()
+        distances = np.linalg.norm(z[:, None] - regions.anchors.numpy()[None], axis=-1)  # [64, 3]
+        if step % 4 == 0:  # within the 0.1 spread of an anchor (|N(0, 0.01 I_16)| ~ 0.4), every anchor used
+            assert distances.min(axis=1).max() < 0.8 and set(distances.argmin(axis=1)) == {0, 1, 2}
+            assert not np.allclose(z, prior)
+        else:  # the usual prior, exactly
+            np.testing.assert_array_equal(z, prior)
+            assert distances.min(axis=1).mean() > 2.0
+    target.g_optimizer.iterations.assign(4)
+    np.testing.assert_array_equal(target.step_noise(64, 32), target.step_noise(64, 32))  # keyed by step
+    with pytest.raises(ValueError, match="anchors"):
+        CDC(source, anchors=-1)
+
+
+def test_cdc_patch_level_loss_off_the_anchor_steps(source):
+    target, regions = _anchor_target(source)
+    assert target.cdc_patch_layer() == "d_block1_lrelu"
+    real, fake = tf.constant(_images(4)), tf.constant(_images(4, seed=1))
+    logits = regions.patch_logits(real)
+    assert logits.shape == (4, 8, 8, 1)
+    image_level = target.d_loss_fn(target.discriminator(real), target.discriminator(fake))
+    softplus = lambda x: np.logaddexp(0, x)  # noqa: E731
+    patch = (softplus(-logits.numpy()) + softplus(regions.patch_logits(fake).numpy())).reshape(4, -1).mean(1)
+    target.g_optimizer.iterations.assign(1)
+    np.testing.assert_allclose(regions.d_loss(image_level, real, fake), patch, rtol=1e-5)
+    np.testing.assert_allclose(regions.g_loss(image_level[:, None][:, 0], fake),
+                               softplus(-regions.patch_logits(fake).numpy()).reshape(4, -1).mean(1), rtol=1e-5)
+    target.g_optimizer.iterations.assign(8)
+    np.testing.assert_allclose(regions.d_loss(image_level, real, fake), image_level, rtol=1e-6)
+    # The head trains with D's optimizer on patch steps and is held in checkpoints.
+    target.g_optimizer.iterations.assign(0)
+    assert any(part is regions.head for _, part in target.optimizer_groups("discriminator"))
+    assert target.training_state()["cdc_patch_head"] is regions.head
+    head = [w.numpy() for w in regions.head.weights]
+    target.fit(tf.data.Dataset.from_tensor_slices(_images(32)).batch(16), epochs=1, verbose=0)
+    assert all(not np.allclose(a, w.numpy()) for a, w in zip(head, regions.head.weights))
+
+
+def test_cdc_with_anchors_resumes_exactly(tmp_path, source):
+    """2 epochs, checkpoint, 2 more into a fresh model == 4 straight (anchors, patch head and noise included)."""
+    data = tf.data.Dataset.from_tensor_slices(_images(32)).batch(8)  # 4 steps an epoch: anchor and patch steps
+
+    def model():
+        target, _ = rebuilt_target(source)
+        compile_for_training(target, regularizers=[CDC(source, weight=100.0, anchors=4)])
+        return target
+
+    straight = model()
+    Trainer(straight, verbose=0).fit(data, epochs=4)
+    Trainer(model(), checkpoint_dir=str(tmp_path), verbose=0).fit(data, epochs=2)
+    resumed = model()
+    resumed.adversarial_schedule.head.kernel.assign(tf.zeros_like(resumed.adversarial_schedule.head.kernel))
+    Trainer(resumed, checkpoint_dir=str(tmp_path), verbose=0).fit(data, epochs=4, resume=True)
+    assert_weights_equal(straight, resumed, atol=1e-6)
+    np.testing.assert_allclose(straight.adversarial_schedule.head.kernel, resumed.adversarial_schedule.head.kernel,
+                               atol=1e-6)
+
+
+def test_cdc_with_anchors_on_two_replicas_equals_one(two_cpu_strategy, source):
+    """One step (an anchor step and a patch step) on two replicas equals one: noise sliced, losses scaled."""
+    start = rebuilt_target(source)[0].get_weights()
+    data = tf.data.Dataset.from_tensor_slices(_images(16)).batch(8)
+    models = []
+    for strategy in (tf.distribute.get_strategy(), two_cpu_strategy):
+        with strategy.scope():
+            target = create_model("dcgan", tiny=True, sync_batchnorm=True)
+            target.set_weights(start)
+            compile_for_training(target, strategy, optimizer="sgd", learning_rate=0.05,
+                                 regularizers=[CDC(source, weight=10.0, anchors=4)])
+        Trainer(target, strategy, verbose=0).fit(data, epochs=1)
+        models.append(target)
+    assert int(models[1].g_optimizer.iterations.numpy()) == 2
+    assert_weights_equal(*models, atol=2e-6)
 
 
 # ----------------------------------------------------------------------------------------------- EWC

@@ -27,6 +27,7 @@ tasks and the Model Garden's orbit tasks).
 | ``training_state()`` | the training settings' state a checkpoint must hold (ADA's p) |
 | ``discriminator_blocks()`` | Freeze-D: the discriminator's blocks from its input, each a list of layer names |
 | ``cdc_layers()`` | CDC: the generator layers whose activations are compared |
+| ``cdc_patch_layer()`` | CDC: the discriminator layer whose output its patch-level head reads |
 | ``scale_shift_layers(output_layer)`` | scale/shift adaptation: the generator layers it trains |
 | ``layer_groups()`` | named parts a recipe freezes or keeps (a classifier's backbone and head, a text model's embedding) |
 
@@ -135,6 +136,12 @@ class Architecture:
         """CDC: names of the generator layers whose activations CDC compares."""
         self.require_method("cdc")
         raise NotImplementedError(f"{type(self).__name__} declares cdc but not cdc_layers()")
+
+    def cdc_patch_layer(self):
+        """CDC: the name of the discriminator layer (on the image-only path) whose output CDC's patch-level
+        head reads, one logit per spatial position."""
+        self.require_method("cdc")
+        raise NotImplementedError(f"{type(self).__name__} declares cdc but not cdc_patch_layer()")
 
     def scale_shift_layers(self, output_layer=True):
         """Scale/shift adaptation: names of the generator layers it trains (the output layer too when asked)."""

@@ -125,6 +125,13 @@ def dcgan_cdc_layers(generator):
     return [layer.name for layer in generator.layers if layer.name.startswith("g_") and layer.name.endswith("_relu")]
 
 
+def dcgan_cdc_patch_layer(discriminator):
+    """The last layer of the second-to-last block of a `build_dcgan_features` body (8x8 at 16 to 64 px; the only
+    block of a one-block body)."""
+    blocks = dcgan_discriminator_blocks(discriminator)
+    return blocks[max(len(blocks) - 2, 0)][-1]
+
+
 def dcgan_scale_shift_layers(generator, output_layer=True):
     """The normalisation layers and modulated kernels of a `build_dcgan_decoder` generator, plus its output
     layer (``g_out_*``) when `output_layer`."""
@@ -202,6 +209,9 @@ class DCGAN(GAN):
 
     def cdc_layers(self):
         return dcgan_cdc_layers(self.generator)
+
+    def cdc_patch_layer(self):
+        return dcgan_cdc_patch_layer(self.discriminator)
 
     def scale_shift_layers(self, output_layer=True):
         return dcgan_scale_shift_layers(self.generator, output_layer)

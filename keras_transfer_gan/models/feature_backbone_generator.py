@@ -92,6 +92,7 @@ class FeatureBackboneGenerator(GAN):
     few_shot_methods = GAN.few_shot_methods + ("freeze_d", "cdc", "scale_shift")
     discriminator_blocks = DCGAN.discriminator_blocks
     cdc_layers = DCGAN.cdc_layers
+    cdc_patch_layer = DCGAN.cdc_patch_layer
     scale_shift_layers = DCGAN.scale_shift_layers
     config_fields = ("feature_blocks", "frozen_blocks", "adv_weight", "g_filters", "d_filters", "spectral_norm")
 

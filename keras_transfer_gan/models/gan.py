@@ -133,7 +133,8 @@ class GAN(Architecture, keras.Model):
                 of each sub-model updated (e.g. `L2SP`), or None.
             regularizers: more callables like `weight_penalty`, summed with it
                 (e.g. `EWC`, `CDC`); one with a ``bind(model)`` method is bound
-                to this model here.
+                to this model here, and may set its `adversarial_schedule`
+                (CDC's anchor regions and patch-level D).
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
 
         `augment`, `weight_penalty` and `regularizers` are training settings, not saved with the model.
@@ -146,6 +147,7 @@ class GAN(Architecture, keras.Model):
         self.augment = augment
         self.weight_penalty = weight_penalty
         self.regularizers = [r for r in ([weight_penalty] if weight_penalty is not None else []) + list(regularizers)]
+        self.adversarial_schedule = None  # a regulariser's bind may set one (CDC's `AnchorRegions`)
         for regularizer in self.regularizers:
             if hasattr(regularizer, "bind"):
                 regularizer.bind(self)
@@ -180,7 +182,9 @@ class GAN(Architecture, keras.Model):
         `optimizer_slots` (a mapping network's own learning rate) splits its generator here."""
         if side == "generator":
             return [(self.g_optimizer, self.generator)]
-        return [(self.d_optimizer, self.discriminator)]
+        schedule = getattr(self, "adversarial_schedule", None)
+        return [(self.d_optimizer, self.discriminator)] + \
+            [(self.d_optimizer, part) for part in (schedule.parts() if schedule is not None else ())]
 
     def apply_updates(self, side, tape, scaled_loss):
         """Gradients of `scaled_loss` applied by each optimizer of `side` (once per step, on all its parts'
@@ -235,6 +239,13 @@ class GAN(Architecture, keras.Model):
             batch_size,
             lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed),
         )
+
+    def step_noise(self, batch_size, stream=0):
+        """The noise a training step feeds G: `sample_noise`, or what the `adversarial_schedule` draws in its
+        place (CDC's anchor regions on their steps)."""
+        z = self.sample_noise(batch_size, stream=stream)
+        schedule = getattr(self, "adversarial_schedule", None)
+        return z if schedule is None else schedule.noise(z, stream)
 
     # ----------------------------------------------------------------- hooks
     #: Discriminator (critic) updates per generator update.
@@ -316,13 +327,17 @@ class GAN(Architecture, keras.Model):
 
     def discriminator_step(self, real, labels, stream=0):
         """One update of D; returns the per-replica values to log."""
-        z = self.sample_noise(tf.shape(real)[0], stream=stream)
+        z = self.step_noise(tf.shape(real)[0], stream=stream)
+        schedule = getattr(self, "adversarial_schedule", None)
         with tf.GradientTape() as tape:
             fake = self.generator(self.with_extra_inputs(self.generator_inputs(z, labels, real),
                                                          self._step_seed(stream)), training=True)
-            real_logits, real_aux = self.discriminator_outputs(self.d_input(real, 8 + stream), labels, True)
-            fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 16 + stream), labels, True)
+            real_in, fake_in = self.d_input(real, 8 + stream), self.d_input(fake, 16 + stream)
+            real_logits, real_aux = self.discriminator_outputs(real_in, labels, True)
+            fake_logits, fake_aux = self.discriminator_outputs(fake_in, labels, True)
             per_example = self.d_loss_fn(real_logits, fake_logits)
+            if schedule is not None:  # e.g. patch-level realism off CDC's anchor steps
+                per_example = schedule.d_loss(per_example, real_in, fake_in)
             extra, logs = self.d_auxiliary_loss(real, fake, labels, real_aux, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.discriminator, logs, "d_penalty")
@@ -334,12 +349,17 @@ class GAN(Architecture, keras.Model):
 
     def generator_step(self, real, labels):
         """One update of G; returns the per-replica values to log."""
-        z = self.sample_noise(tf.shape(real)[0], stream=32)
+        z = self.step_noise(tf.shape(real)[0], stream=32)
+        schedule = getattr(self, "adversarial_schedule", None)
         with tf.GradientTape() as tape:
             fake = self.generator(self.with_extra_inputs(self.generator_inputs(z, labels, real),
                                                          self._step_seed(32)), training=True)
-            fake_logits, fake_aux = self.discriminator_outputs(self.d_input(fake, 40), labels, True)
-            per_example = self.adv_weight * self.g_loss_fn(fake_logits)
+            fake_in = self.d_input(fake, 40)
+            fake_logits, fake_aux = self.discriminator_outputs(fake_in, labels, True)
+            adversarial = self.g_loss_fn(fake_logits)
+            if schedule is not None:
+                adversarial = schedule.g_loss(adversarial, fake_in)
+            per_example = self.adv_weight * adversarial
             extra, logs = self.g_auxiliary_loss(fake, real, labels, fake_aux)
             total = per_example if extra is None else per_example + extra
             loss = tf.nn.compute_average_loss(total) + self.penalty_of(self.generator, logs, "g_penalty")
@@ -396,9 +416,12 @@ class GAN(Architecture, keras.Model):
         return self.generate(n, seed=seed)
 
     def training_state(self):
-        """The augmentation when it has state (ADA's probability p): checkpoints hold it."""
+        """The augmentation when it has state (ADA's probability p) and the adversarial schedule's weights (CDC's
+        patch head): checkpoints hold them."""
         augment = getattr(self, "augment", None)
-        return {"augment": augment} if isinstance(augment, tf.Module) else {}
+        schedule = getattr(self, "adversarial_schedule", None)
+        return {**({"augment": augment} if isinstance(augment, tf.Module) else {}),
+                **(schedule.state() if schedule is not None else {})}
 
     def feature_network(self):
         """The discriminator's body: images to its flattened features (``d_flatten``)."""

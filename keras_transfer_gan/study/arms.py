@@ -11,7 +11,8 @@ a reference set (the target's test split) at fixed intervals. A method is a base
   new channel count;
 - ``diffaugment`` / ``ada``: augmentation on D's input;
 - ``l2_sp``: L2-SP towards the source weights;
-- ``cdc``: cross-domain distance consistency (`CDC`) on G's loss;
+- ``cdc``: cross-domain correspondence (`CDC`): distance consistency on G's loss, one anchor region per
+  training image (image-level D there, patch-level D elsewhere);
 - ``ewc``: elastic weight consolidation (`EWC`) on G's weights;
 - ``scale_shift``: only G's normalisation scale/shift and its output layer train; ``adafm`` adds
   per-channel kernel modulation of the hidden transposed convolutions.
@@ -77,8 +78,9 @@ def method_label(method):
     return " + ".join(LABELS.get(p) or get_task(p).label for p in ALIASES.get(method, method).split("+"))
 
 
-def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None):
-    """The arm's model (compiled) and its transfer report (None from scratch)."""
+def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None, n_images=10):
+    """The arm's model (compiled) and its transfer report (None from scratch); CDC gets one anchor per training
+    image (`n_images`), as in the paper."""
     settings = parse_method(method)
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     augment = "diffaugment" if settings["diffaugment"] else "ada" if settings["ada"] else "none"
@@ -91,6 +93,7 @@ def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None):
     options = task.options(
         freeze_d=freeze_d if settings["freeze_d"] else 0, augment=augment,
         l2_sp=weights["l2_sp"] if settings["l2_sp"] else None, cdc=weights["cdc"] if settings["cdc"] else None,
+        cdc_anchors=int(n_images),
         ewc=weights["ewc"] if settings["ewc"] else None,
         scale_shift="adafm" if settings["adafm"] else "bn" if settings["scale_shift"] else "none")
     model, report, _ = task.build_target(source, options, ewc_seed=seed, channels=channels, seed=seed)
@@ -144,7 +147,8 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     """
     if steps <= 0 or eval_every <= 0 or steps % eval_every:
         raise ValueError(f"steps ({steps}) must be a positive multiple of eval_every ({eval_every})")
-    model, report = build_arm_model(method, source, images.shape[-1], seed=seed, freeze_d=freeze_d, weights=weights)
+    model, report = build_arm_model(method, source, images.shape[-1], seed=seed, freeze_d=freeze_d, weights=weights,
+                                    n_images=len(images))
     reference_features(extractor, reference_images, reference_key)  # computed once, cached
     selector = None
     if held_out is not None and len(held_out) >= 4 and keep_best:

@@ -25,6 +25,8 @@ class TrGANOptions(StepOptions):
     l2_sp: tuple = option(None, "L2-SP towards the source weights: 'alpha,beta'.", parse=_pair,
                           metavar="alpha,beta")
     cdc: float = option(None, "Weight of CDC (cross-domain distance consistency) on G's loss, e.g. 1000 (the authors').", minimum=0)
+    cdc_anchors: int = option(10, "--cdc: anchor latents, one per training image in the paper (image-level D near "
+                              "them every 4th step, patch-level D otherwise); 0: distance consistency alone.", minimum=0)
     ewc: float = option(None, "Weight of EWC (Fisher-weighted pull to the source) on G's weights, e.g. 1.",
                         minimum=0)
     scale_shift: str = option("none", "Train only G's normalisation scale/shift (bn, Noguchi & Harada 2019), plus "
@@ -38,8 +40,8 @@ class TrGANOptions(StepOptions):
     extractor: str = option("auto", "--keep_best: feature extractor (auto: the dataset's zoo evaluator).")
 
 
-def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None, cdc=None, ewc=None,
-          scale_shift=None, scale_shift_output=False, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
+def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None, cdc=None, cdc_anchors=10,
+          ewc=None, scale_shift=None, scale_shift_output=False, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
           verbose=0, report_to=None, checkpoint_every=None, resume=False, **overrides):
     """TrGAN (Wang et al., 2018): start G and D from a source GAN and fine-tune both on the target data.
 
@@ -53,7 +55,8 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         freeze_d: int. Freeze D's first k blocks (Freeze-D). Defaults to 0.
         augment: ``"diffaugment"``, ``"ada"``, None or a callable on D's input.
         l2_sp: None or ``(alpha, beta)``: L2-SP towards the source weights.
-        cdc: None or float: the weight of a `CDC` term on G's loss (100 is a good start).
+        cdc: None or float: the weight of a `CDC` term on G's loss (the authors' 1000).
+        cdc_anchors: int: CDC's anchor latents (one per training image; 0: no anchor regions or patch-level D).
         ewc: None or float: the weight of an `EWC` penalty on G's weights (1 is a good start).
         scale_shift: None / ``"none"``, ``"bn"`` (only G's normalisation scale/shift train, and layers adapted
             to new channels) or ``"adafm"`` (and per-channel modulation of G's hidden kernels, folded back
@@ -75,7 +78,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
 
     check_positive("trgan", epochs=epochs, steps_per_epoch=steps_per_epoch)
     options = TrGANOptions(freeze_d=freeze_d, augment=augment if isinstance(augment, str) else "none", l2_sp=l2_sp,
-                           cdc=cdc, ewc=ewc, scale_shift=scale_shift or "none", scale_shift_output=scale_shift_output)
+                           cdc=cdc, cdc_anchors=cdc_anchors, ewc=ewc, scale_shift=scale_shift or "none", scale_shift_output=scale_shift_output)
     source = source_model(source)
     TrGAN().check(source)
     strategy = strategy or tf.distribute.get_strategy()
@@ -121,7 +124,7 @@ def build_trgan_target(source, options, augment=None, learning_rate=None, ewc_se
     penalty = None
     if options.l2_sp is not None:
         penalty = L2SP({k: v.numpy() for k, v in named_weights(source).items()}, *options.l2_sp)
-    regularizers = ([CDC(source, weight=options.cdc)] if options.cdc else []) + \
+    regularizers = ([CDC(source, weight=options.cdc, anchors=options.cdc_anchors)] if options.cdc else []) + \
         ([EWC(source, weight=options.ewc, seed=ewc_seed)] if options.ewc else [])
     compile_for_training(model, learning_rate=learning_rate, augment=make_augment(augment or options.augment),
                          weight_penalty=penalty, regularizers=regularizers)
@@ -178,7 +181,8 @@ class TrGAN(Task):
         overrides = dict(channels=int(spec.shape[-1]), **({"image_size": size} if context.image_size else {}))
         selector = keep_best_selector(context, options, size, overrides["channels"]) if options.keep_best else None
         settings = {k: v for k, v in options.as_dict().items()
-                    if k in ("freeze_d", "augment", "l2_sp", "cdc", "ewc", "scale_shift", "scale_shift_output")}
+                    if k in ("freeze_d", "augment", "l2_sp", "cdc", "cdc_anchors", "ewc", "scale_shift",
+                             "scale_shift_output")}
         return trgan(source, data, epochs=context.epochs_for(options), keep_best=selector, learning_rate=context.lr,
                      callbacks=context.callbacks(), verbose=context.verbose, report_to=context.report_to,
                      **settings, **context.trainer_settings(options), **overrides)
