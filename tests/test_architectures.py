@@ -156,6 +156,14 @@ def test_vae_tracks_both_terms_and_loss_is_their_sum():
     np.testing.assert_allclose(model.decode(mean), model.reconstruct(images), atol=1e-6)
 
 
+def test_vae_feature_network_is_the_encoders_means():
+    vae = create_model("vae", tiny=True)
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 16, 16, 1)).astype("float32")
+    np.testing.assert_allclose(vae.feature_network()(images), vae.encode(images)[0], atol=1e-6)
+    with pytest.raises(ValueError, match="conditional VAE"):
+        create_model("cvae", tiny=True).feature_network()
+
+
 def test_cvae_decodes_by_label():
     model = create_model("cvae", tiny=True, num_classes=3)
     z = np.zeros((2, 8), "float32")

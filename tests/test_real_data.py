@@ -21,6 +21,7 @@ def fresh_cache(monkeypatch):
         mnist_family._fashion_arrays.cache_clear()
         mnist_family._mnist_arrays.cache_clear()
         mnist_family._mnist_m_cached.cache_clear()
+        mnist_family._fashion_sketch_cached.cache_clear()
         mnist_family._SOURCES.clear()
     clear()
     yield
@@ -76,7 +77,29 @@ def test_mnist_m_is_mnist_over_fixed_colour_patches():
     assert len(_hashes(train) & _hashes(images)) == 0
 
 
-@pytest.mark.parametrize("spec", ["fashion_mnist:3,9", "mnist", "mnist_m", "fashion_mnist:0,1,2,4,5,6,7,8"])
+def test_edge_sketch_draws_outlines_dark_on_white():
+    flat = np.full((1, 28, 28, 1), 0.7, np.float32)
+    np.testing.assert_array_equal(mnist_family.edge_sketch(flat), 1.0)  # no edge: white paper
+    square = np.zeros((1, 28, 28, 1), np.float32)
+    square[0, 8:20, 8:20] = 1.0
+    sketch = mnist_family.edge_sketch(square)[0, ..., 0]
+    assert sketch.min() == 0.0 and sketch[8, 14] < 0.2 and sketch[14, 8] < 0.2  # the outline is dark
+    assert sketch[14, 14] == 1.0 and sketch[2, 2] == 1.0  # inside and outside are white
+    np.testing.assert_array_equal(sketch, sketch.T)  # a symmetric square, a symmetric drawing
+
+
+def test_fashion_sketch_is_fashion_mnist_drawn_deterministically():
+    images, labels = load_images("fashion_sketch", image_size=28, labels=True, split="test")
+    items, item_labels = mnist_family.fashion_mnist("test")
+    np.testing.assert_array_equal(labels, item_labels)
+    np.testing.assert_allclose(images, mnist_family.edge_sketch(items) * 2 - 1, atol=1e-6)
+    assert images.mean() > 0.3  # mostly white paper, unlike the items on black
+    again, _ = load_images("fashion_sketch:3,9", image_size=28, split="test", labels=True)
+    assert len(again) == int(np.isin(item_labels, (3, 9)).sum())
+
+
+@pytest.mark.parametrize("spec", ["fashion_mnist:3,9", "mnist", "mnist_m", "fashion_mnist:0,1,2,4,5,6,7,8",
+                                  "fashion_sketch:0,1,2,4,5,6,7,8"])
 def test_few_shot_subsets_never_appear_in_the_reference_split(spec):
     """Few-shot subsets come from train; every metric reference from test; no image is in both."""
     reference = _hashes(load_images(spec, image_size=28, split="test")[0])

@@ -19,11 +19,12 @@ from keras_transfer_gan.metrics import (
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = ["acgan_digits", "acgan_fashion", "charlstm_pydocs", "dcgan_digits", "dcgan_faces", "dcgan_fashion",
-           "dcgan_fashion_base", "dcgan_mnist", "digits_classifier", "fashion_classifier", "mnist_classifier",
-           "mnist_m_classifier", "vae_digits", "vae_fashion", "wgan_gp_digits"]
+           "dcgan_fashion_base", "dcgan_mnist", "digits_classifier", "fashion_classifier",
+           "fashion_sketch_classifier", "mnist_classifier", "mnist_m_classifier", "vae_digits", "vae_fashion",
+           "vae_fashion_sketch", "vae_mnist", "vae_mnist_m", "wgan_gp_digits"]
 #: The evaluator of each real-data domain, its data and the accuracy it must reach on the test split.
 EVALUATORS = [("fashion_classifier", "fashion_mnist", 0.90), ("mnist_classifier", "mnist", 0.97),
-              ("mnist_m_classifier", "mnist_m", 0.90)]
+              ("mnist_m_classifier", "mnist_m", 0.90), ("fashion_sketch_classifier", "fashion_sketch", 0.88)]
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +53,8 @@ GENERATORS = [n for n in SHIPPED if n != "charlstm_pydocs" and not n.endswith("c
 def test_zoo_generators_load_and_generate(name):
     model = load_pretrained(name)
     images = np.asarray(model.generate(8, seed=0))
-    assert images.shape == (8, 32, 32, 1) and np.isfinite(images).all() and images.std() > 0.1
+    channels = 3 if zoo.zoo_config(name)["dataset"].startswith("mnist_m") else 1
+    assert images.shape == (8, 32, 32, channels) and np.isfinite(images).all() and images.std() > 0.1
     assert type(create_model(zoo.zoo_config(name)["model"], pretrained=name)) is type(model)
 
 

@@ -49,7 +49,7 @@ from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training 
 from keras_transfer_gan.utils.atomic import atomic_directory, write_text  # noqa: E402
 from keras_transfer_gan.utils.images import save_grid  # noqa: E402
 
-REAL_DATA = ("fashion_mnist", "mnist", "mnist_m")
+REAL_DATA = tuple(mnist_family.LOADERS)  # fashion_mnist, mnist, mnist_m, fashion_sketch
 
 
 def zoo_names(real_only=False):

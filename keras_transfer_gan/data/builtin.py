@@ -1,7 +1,7 @@
 """Built-in image data that ships inside installed packages (no download).
 
 The toy sets (``digits``, ``faces``, ``digits_m``) have one split, ``train``; the real sets of
-`mnist_family` (``fashion_mnist``, ``mnist``, ``mnist_m``) have ``train`` and ``test``. Each loader returns ``(images, labels)``: float32 images in [0, 1] of shape
+`mnist_family` (``fashion_mnist``, ``mnist``, ``mnist_m``, ``fashion_sketch``) have ``train`` and ``test``. Each loader returns ``(images, labels)``: float32 images in [0, 1] of shape
 ``(N, H, W, C)`` at their native resolution, and int32 labels (or ``None``).
 """
 

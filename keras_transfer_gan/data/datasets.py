@@ -3,7 +3,7 @@
 Spec grammar::
 
     digits | faces | digits_m            toy data shipped inside packages (split "train" only)
-    fashion_mnist | mnist | mnist_m      real data, splits "train" and "test" (see `mnist_family`)
+    fashion_mnist | mnist | mnist_m | fashion_sketch   real data, splits "train" and "test" (see `mnist_family`)
     NAME:CLASSES                         a class filter, e.g. ``digits:0-4``, ``digits:5,7``
     tfds:NAME[:SPLIT[:CLASSES]]          any TensorFlow Datasets dataset (``data_dir`` honoured)
     PATH/TO/FOLDER[:CLASSES]             image files, or class sub-folders

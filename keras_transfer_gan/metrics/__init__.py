@@ -5,12 +5,14 @@ from keras_transfer_gan.metrics.evaluation import (
     APPEARANCE_EVALUATORS,
     DOMAIN_EXTRACTORS,
     METRICS,
+    SECOND_EXTRACTORS,
     evaluate_generator,
     evaluate_samples,
     extractor_for,
     generate_images,
     get_extractor,
     reference_features,
+    second_extractor_for,
     split_halves,
 )
 from keras_transfer_gan.metrics.feature_extractor import FeatureExtractor
@@ -26,6 +28,7 @@ __all__ = [
     "DOMAIN_EXTRACTORS",
     "FeatureExtractor",
     "METRICS",
+    "SECOND_EXTRACTORS",
     "appearance_extractor",
     "balanced_colour_weight",
     "evaluate_generator",
@@ -42,6 +45,7 @@ __all__ = [
     "polynomial_mmd2",
     "precision_recall",
     "reference_features",
+    "second_extractor_for",
     "split_halves",
     "statistics",
 ]

@@ -23,8 +23,20 @@ DOMAIN_EXTRACTORS = {
     "fashion_mnist": "fashion_classifier",
     "mnist": "mnist_classifier",
     "mnist_m": "mnist_m_appearance",
+    "fashion_sketch": "fashion_sketch_classifier",
     "digits": "digits_classifier",
     "digits_m": "digits_classifier",
+}
+
+
+#: The second, independently trained evaluator of each real domain: a VAE's encoder (another architecture and
+#: objective: reconstruction, which must keep colour and stroke), its posterior means as features. A study
+#: reports FID under both and calls a verdict that flips between them a flip, not a result.
+SECOND_EXTRACTORS = {
+    "fashion_mnist": "vae_fashion",
+    "mnist": "vae_mnist",
+    "mnist_m": "vae_mnist_m",
+    "fashion_sketch": "vae_fashion_sketch",
 }
 
 
@@ -43,6 +55,12 @@ def extractor_for(spec):
     return DOMAIN_EXTRACTORS.get(parsed.name, "digits_classifier") if parsed.kind == "builtin" else "digits_classifier"
 
 
+def second_extractor_for(spec):
+    """The second evaluator of a dataset spec's domain (`SECOND_EXTRACTORS`), or None where it has none."""
+    parsed = parse_spec(spec)
+    return SECOND_EXTRACTORS.get(parsed.name) if parsed.kind == "builtin" else None
+
+
 def split_halves(items, seed=0):
     """Two disjoint halves of equal size (a fixed permutation by `seed`; an odd last item is left out)."""
     order = np.random.default_rng(seed).permutation(len(items))
@@ -55,14 +73,15 @@ def split_halves(items, seed=0):
 def get_extractor(name_or_model="digits_classifier"):
     """``"digits_classifier"`` (the zoo's offline extractor), ``"inception"`` (InceptionV3, downloads
     ImageNet weights), an appearance evaluator (`APPEARANCE_EVALUATORS`: ``"mnist_m_appearance"``), a path or
-    zoo name of an `ImageClassifier`, a Keras model, or a `FeatureExtractor`."""
+    zoo name of an `ImageClassifier` or of another model with a `feature_network` (a VAE: its encoder's means),
+    a Keras model, or a `FeatureExtractor`."""
     if isinstance(name_or_model, FeatureExtractor):
         return name_or_model
     if name_or_model == "inception":
         return FeatureExtractor.inception()
-    if name_or_model in APPEARANCE_EVALUATORS:
-        classifier, weight, grid = APPEARANCE_EVALUATORS[name_or_model]
-        return appearance_extractor(load_pretrained(classifier), weight, grid, name=name_or_model)
+    for key, (classifier, weight, grid) in APPEARANCE_EVALUATORS.items():  # by name, or by the name it reports
+        if name_or_model in (key, f"{key}-w{weight:g}-g{grid}"):
+            return appearance_extractor(load_pretrained(classifier), weight, grid, name=key)
     if isinstance(name_or_model, str):
         model = load_pretrained(name_or_model)
         name = os.path.basename(name_or_model.rstrip("/"))
@@ -70,6 +89,8 @@ def get_extractor(name_or_model="digits_classifier"):
         model, name = name_or_model, getattr(name_or_model, "name", "custom")
     if isinstance(model, Architecture) and model.family == "classifier":
         return FeatureExtractor.from_classifier(model, name=name)
+    if isinstance(model, Architecture):  # e.g. a VAE: its encoder's means (`feature_network`)
+        return FeatureExtractor(model.feature_network(), None, model.image_size, model.channels, name=name)
     return FeatureExtractor(model, name=name)
 
 

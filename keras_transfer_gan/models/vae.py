@@ -221,6 +221,13 @@ class VAE(SingleOptimizerModel):
         return self.decode(prior_noise(n_or_z, self.latent_dim, self.seed if seed is None else seed), labels)
 
     # --------------------------------------------------------- architecture
+    def feature_network(self):
+        """Images to the encoder's posterior means (``e_mean``): an autoencoder's code, what FID reads when a
+        VAE is a second evaluator of its domain (`metrics.SECOND_EXTRACTORS`). An unconditional VAE only."""
+        if self.conditional:
+            raise ValueError("VAE.feature_network: a conditional VAE's encoder needs labels; use an unconditional VAE")
+        return keras.Model(self.encoder.inputs[0], self.encoder.get_layer("e_mean").output, name="vae_features")
+
     def sample(self, n, conditions=None, seed=None, **options):
         """`n` decoded prior samples; a CVAE's of the classes in `conditions` (or cycling through them)."""
         return self.generate(n, labels=conditions, seed=seed)
