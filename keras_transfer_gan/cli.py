@@ -107,7 +107,7 @@ def _recipe_help():
 
 flags.DEFINE_string("model", None, "train: a registered model name (see `list_models`); sample, export, evaluate: "
                     "a zoo name, a .keras/.h5 file, a `ktg train` directory or an exported SavedModel.")
-flags.DEFINE_string("dataset", "digits", "Dataset spec: fashion_mnist, mnist, mnist_m (real, with train and "
+flags.DEFINE_string("dataset", "digits", "Dataset spec: fashion_mnist, mnist, mnist_m, fashion_sketch (real, with train and "
                     "test splits), fashion_mnist:3,9 (class filter), digits, faces, digits_m, digits:0-4, "
                     "tfds:NAME[:SPLIT], a folder of images, or a .npy/.npz file; for text "
                     "models a corpus: pydocs, pylicense, a .txt file or tfds:NAME.")
@@ -176,10 +176,13 @@ flags.DEFINE_string("signature", None, "export --format tflite: signature to con
 flags.DEFINE_string("metrics", "fid,kid,is,pr", "evaluate: comma-separated metrics (fid, kid, is, pr).")
 flags.DEFINE_string("extractor", "auto", "evaluate, transfer --keep_best: feature extractor: auto (the zoo "
                     "evaluator of the dataset's domain: fashion_classifier, mnist_classifier, mnist_m_appearance, "
-                    "else digits_classifier), a zoo classifier name, inception (InceptionV3, downloads ImageNet "
+                    "fashion_sketch_classifier, else digits_classifier), a zoo classifier name, inception (InceptionV3, downloads ImageNet "
                     "weights), or a classifier file.")
+flags.DEFINE_string("second_extractor", "auto", "study: the second evaluator every table also reports FID under: "
+                    "auto (the domain's: vae_fashion, vae_mnist, vae_mnist_m, vae_fashion_sketch; none elsewhere), "
+                    "none, or a zoo name or file of a classifier or VAE.")
 flags.DEFINE_string("split", "auto", "evaluate: split of the reference images; auto: test where the dataset has "
-                    "one (fashion_mnist, mnist, mnist_m), else train.")
+                    "one (fashion_mnist, mnist, mnist_m, fashion_sketch), else train.")
 
 _define_task_flags()
 
@@ -198,7 +201,7 @@ COMMAND_FLAGS = {
     "evaluate": {"model", "out", "dataset", "metrics", "n", "limit", "seed", "extractor", "split", "data_dir",
                  "unsafe", "verbose"},
     "study": {"from", "dataset", "out", "sizes", "seeds", "methods", "steps", "eval_every", "batch_size", "n",
-              "held_out", "freeze_d", "extractor", "reference", "channels", "data_dir", "verbose"},
+              "held_out", "freeze_d", "extractor", "second_extractor", "reference", "channels", "data_dir", "verbose"},
     "zoo": set(),
 }
 OUR_FLAGS = set().union(*COMMAND_FLAGS.values())
@@ -342,6 +345,7 @@ def cmd_study():
         given["n_fake"] = FLAGS.n
     result = study_run(FLAGS["from"].value, FLAGS.dataset, FLAGS.out, sizes=FLAGS.sizes, seeds=FLAGS.seeds,
                        methods=FLAGS.methods, reference=FLAGS.reference, extractor=FLAGS.extractor,
+                       second_extractor=FLAGS.second_extractor,
                        channels=FLAGS.channels, data_dir=FLAGS.data_dir,
                        report=print if FLAGS.verbose else None, **given)
     print(f"study: {result['markdown']}")

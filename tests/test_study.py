@@ -67,8 +67,10 @@ def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import transfer_study
 
+    create_model("vae", tiny=True, channels=3).save(str(directory / "vae.keras"))  # a second evaluator
     argv = ["--plan", "grid", "--targets", "colour", "--source", str(directory / "source.keras"), "--extractor",
-            str(directory / "clf.keras"), "--sizes", "10", "--seeds_small", "0,1",
+            str(directory / "clf.keras"), "--second_extractor", str(directory / "vae.keras"), "--sizes", "10",
+            "--seeds_small", "0,1",
             "--methods", "scratch+diffaugment,trgan+freeze_d", "--steps", "2", "--eval_every", "1",
             "--batch_size", "8", "--n_fake", "16", "--held_out", "20", "--out", str(tmp_path)]
     transfer_study.main(argv)
@@ -82,6 +84,9 @@ def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
     data = json.loads((tmp_path / "transfer_study.json").read_text())
     assert len(data["runs"]) == 4 and len(data["runs"][0]["curve"]) == 3 and len(data["floors"]) == 2
     assert all(r["selected_step"] in (0, 1, 2) for r in data["runs"])
+    assert all(np.isfinite(p["fid_2"]) and p["fid_2"] >= 0 for r in data["runs"] for p in r["curve"])
+    assert all(np.isfinite(f["copier_fid_2"]) and np.isfinite(f["real_fid_2"]) for f in data["floors"])
+    assert "FID, 2nd evaluator" in text and "FID gain, 2nd evaluator" in text
     assert (tmp_path / "transfer_study.png").stat().st_size > 1000
     assert (tmp_path / "transfer_study_curves.png").stat().st_size > 1000
 
@@ -99,6 +104,50 @@ def test_verdict_never_credits_the_untouched_source():
     assert tuned[-1].endswith("| yes |")
     slow = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 1200)], 2400)
     assert slow[-1].endswith("| no |")  # not within a quarter of the baseline's steps
+
+
+def test_verdict_reads_both_evaluators_and_reports_a_flip():
+    """Met only when both evaluators agree; transfer better under one and worse under the other is a flip."""
+    def row(method, fid, fid_2, step=400, recall=0.5):
+        return {"target": "close", "n": 10, "method": method, "fid": fid, "fid_2": fid_2, "recall": recall,
+                "memorisation": 1.0, "step": step}
+
+    base = row("scratch+diffaugment", 20.0, 10.0, 2000, recall=0.1)
+    agree = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 5.0)], 2400)
+    assert agree[-1].endswith("| 90% | 50% | 0.50 (0.10) | 1.00 | 400 (2000) | yes |")
+    weak = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 9.0)], 2400)  # 10% under the second: not met
+    assert weak[-1].endswith("| 10% | 0.50 (0.10) | 1.00 | 400 (2000) | no |")
+    flip = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 12.0)], 2400)
+    assert flip[-1].endswith("| -20% | 0.50 (0.10) | 1.00 | 400 (2000) | no: the verdict flips between the "
+                             "evaluators (not a result) |")
+    alone = verdict([row("scratch+diffaugment", 20.0, None, 2000, 0.1), row("trgan", 2.0, None)], 2400)
+    assert "| 90% | n/a |" in alone[-1] and alone[-1].endswith("| yes |")
+
+
+def test_tuning_chooses_on_held_out_kid_and_never_reads_the_test_split(tiny, tmp_path):
+    from keras_transfer_gan.study import StudySettings, StudyTarget
+    from keras_transfer_gan.study.tuning import SWEEPS, choices_table, tune
+
+    source, _, directory = tiny
+    settings = StudySettings(steps=2, eval_every=1, batch_size=4, n_fake=8, held_out=12,
+                             extractor=str(directory / "clf.keras"), second_extractor="none")
+    target = StudyTarget("colour", source, "mnist_m", settings, channels=3)
+    result = tune(target, 8, 100, ["trgan+freeze_d+diffaugment+cdc", "scratch+diffaugment"], str(tmp_path),
+                  report=None)
+    assert target._test is None  # the test split was never loaded
+    trials = result["trials"]
+    assert [(t["method"], t["knob"], t["value"]) for t in trials] == \
+        [("scratch+diffaugment", "learning_rate", v) for v in SWEEPS["learning_rate"]] + \
+        [("trgan+freeze_d+diffaugment+cdc", "cdc", v) for v in SWEEPS["cdc"]]
+    for method, chosen in result["choices"].items():
+        for knob, value in chosen.items():
+            scores = [t for t in trials if t["method"] == method and t["knob"] == knob]
+            assert value == min(scores, key=lambda t: t["kid"])["value"]
+            assert result["choices_small"][method][knob] == min(scores, key=lambda t: t["kid_small"])["value"]
+    assert result["held_out"] == 12 and result["held_out_small"] == 8
+    assert tune(target, 8, 100, ["scratch+diffaugment", "trgan+freeze_d+diffaugment+cdc"], str(tmp_path),
+                report=None) == result  # every trial from the cache
+    assert "| colour | 8 | scratch+diffaugment | learning_rate " in "\n".join(choices_table([result]))
 
 
 def _folder(path, n=40, size=16):

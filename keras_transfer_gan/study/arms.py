@@ -31,7 +31,7 @@ from keras_transfer_gan.metrics.precision_recall import squared_distances
 from keras_transfer_gan.tasks import get_task, list_tasks
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
 from keras_transfer_gan.transfer import fold_modulation
-from keras_transfer_gan.transfer.augmentation import make_augment
+from keras_transfer_gan.transfer.augmentation import ADA, make_augment
 
 SCRATCH = "scratch"
 MODIFIERS = ("freeze_d", "diffaugment", "ada", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
@@ -41,8 +41,11 @@ LABELS = {"scratch": "scratch", "freeze_d": "Freeze-D", "diffaugment": "DiffAugm
           "adafm": "AdaFM"}
 #: Names of the first study, kept as aliases.
 ALIASES = {"trgan_freezed": "trgan+freeze_d", "trgan_freezed_diffaugment": "trgan+freeze_d+diffaugment"}
-#: Default strengths of the regularisers (weights of CDC and EWC, alpha/beta of L2-SP).
+#: Default strengths of the regularisers (weights of CDC and EWC, alpha/beta of L2-SP). An arm's `weights` may
+#: also set ``learning_rate`` (both optimizers; None: the model's default), ``freeze_d`` (the blocks Freeze-D
+#: freezes) and ``ada_target`` (ADA's target for D's overfitting heuristic): what `study.tuning` sweeps.
 DEFAULT_WEIGHTS = {"cdc": 1000.0, "ewc": 1.0, "l2_sp": (0.01, 0.0)}  # CDC: the authors' --kl_wt
+HYPERPARAMETERS = ("cdc", "ewc", "l2_sp", "learning_rate", "freeze_d", "ada_target")
 #: The methods the study and the demo compare by default.
 METHODS = ("scratch", "scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
            "trgan+freeze_d+diffaugment+ewc", "trgan+scale_shift+diffaugment")
@@ -82,21 +85,29 @@ def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None, 
     """The arm's model (compiled) and its transfer report (None from scratch); CDC gets one anchor per training
     image (`n_images`), as in the paper."""
     settings = parse_method(method)
+    unknown = sorted(set(weights or {}) - set(HYPERPARAMETERS))
+    if unknown:
+        raise ValueError(f"study: unknown hyperparameter {unknown[0]!r} (choose from {', '.join(HYPERPARAMETERS)})")
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     augment = "diffaugment" if settings["diffaugment"] else "ada" if settings["ada"] else "none"
+    if augment == "ada" and weights.get("ada_target") is not None:
+        augment = ADA(target=float(weights["ada_target"]))
+    learning_rate = weights.get("learning_rate")
+    freeze_d = int(weights.get("freeze_d", freeze_d))
     keras.utils.set_random_seed(seed)
     if settings["base"] == SCRATCH:
         model = type(source).from_config({**source.get_config(), "channels": channels, "seed": seed})
-        compile_for_training(model, augment=make_augment(augment))
+        compile_for_training(model, augment=make_augment(augment), learning_rate=learning_rate)
         return model, None
     task = get_task(settings["base"])
     options = task.options(
-        freeze_d=freeze_d if settings["freeze_d"] else 0, augment=augment,
+        freeze_d=freeze_d if settings["freeze_d"] else 0, augment="ada" if isinstance(augment, ADA) else augment,
         l2_sp=weights["l2_sp"] if settings["l2_sp"] else None, cdc=weights["cdc"] if settings["cdc"] else None,
         cdc_anchors=int(n_images),
         ewc=weights["ewc"] if settings["ewc"] else None,
         scale_shift="adafm" if settings["adafm"] else "bn" if settings["scale_shift"] else "none")
-    model, report, _ = task.build_target(source, options, ewc_seed=seed, channels=channels, seed=seed)
+    model, report, _ = task.build_target(source, options, ewc_seed=seed, channels=channels, seed=seed,
+                                         learning_rate=learning_rate, augment=augment if isinstance(augment, ADA) else None)
     return model, report
 
 
@@ -116,17 +127,22 @@ def nearest_rmse(samples, pool, batch=256):
     return np.sqrt(np.concatenate(nearest) / a.shape[1])
 
 
-def copier_floor(images, reference_images, extractor, n_fake, reference_key=None, seed=0):
-    """What a generator that copies its training images scores: the N images repeated to `n_fake`."""
+def copier_floor(images, reference_images, extractor, n_fake, reference_key=None, seed=0, second_extractor=None):
+    """What a generator that copies its training images scores: the N images repeated to `n_fake` (with
+    `second_extractor`, also its FID there as ``fid_2``)."""
     repeats = np.resize(np.arange(len(images)), n_fake)
-    return evaluate_samples(reference_images, images[repeats], extractor=extractor, metrics=("fid", "kid", "pr"),
-                            kid_subsets=20, reference_key=reference_key, seed=seed,
-                            kid_subset_size=max(2, n_fake // 2))
+    out = evaluate_samples(reference_images, images[repeats], extractor=extractor, metrics=("fid", "kid", "pr"),
+                           kid_subsets=20, reference_key=reference_key, seed=seed,
+                           kid_subset_size=max(2, n_fake // 2))
+    if second_extractor is not None:
+        out["fid_2"] = evaluate_samples(reference_images, images[repeats], second_extractor, ("fid",),
+                                        reference_key=reference_key)["fid"]
+    return out
 
 
 def run_arm(method, source, images, steps, eval_every, reference_images, extractor, batch_size=32, seed=0,
             n_fake=500, freeze_d=2, reference_key=None, callbacks=(), verbose=0, held_out=None, weights=None,
-            keep_best=True):
+            keep_best=True, second_extractor=None, small_held_out=None):
     """Train one arm for `steps` steps, evaluating every `eval_every` steps (and at step 0).
 
     Each evaluation measures FID, KID, precision and recall of `n_fake` samples
@@ -135,14 +151,20 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     training image; with `held_out` (real target images neither trained on nor
     in the reference, e.g. from the train split), ``nn_real`` is the same
     distance for held-out real images, so ``nn_train / nn_real`` well below 1
-    means the samples copy the training set. With `held_out` and `keep_best`, a
+    means the samples copy the training set. With `second_extractor` (a second,
+    independently trained evaluator of the domain), ``fid_2`` is the FID on its
+    features. With `held_out` and `keep_best`, a
     `KeepBest` measures KID against the held-out images at each evaluation and
     the model ends with the weights of the lowest one (best-checkpoint
-    selection that never looks at the reference).
+    selection that never looks at the reference). With `small_held_out` (at
+    most N held-out images: what a user with N images could set aside), the
+    same KID against them is ``held_out_kid_small`` and its lowest point
+    ``selected_step_small``.
 
     Returns:
-        dict with ``method``, ``seed``, ``n_images``, ``batch_size`` (the one trained on), ``curve`` (list of ``{"step", "fid", "kid",
-        "kid_std", "precision", "recall", "nn_train", "intra_cluster", "held_out_kid"}``), ``selected_step``, ``nn_real``,
+        dict with ``method``, ``seed``, ``n_images``, ``batch_size`` (the one trained on), ``curve`` (list of
+        ``{"step", "fid", "kid", "kid_std", "precision", "recall", "nn_train", "intra_cluster", "held_out_kid",
+        "held_out_kid_small", "fid_2"}``), ``selected_step``, ``selected_step_small``, ``nn_real``,
         ``train_seconds``, ``model`` and ``report``.
     """
     if steps <= 0 or eval_every <= 0 or steps % eval_every:
@@ -153,6 +175,9 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     selector = None
     if held_out is not None and len(held_out) >= 4 and keep_best:
         selector = KeepBest(held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed)
+    small = None
+    if small_held_out is not None and len(small_held_out) >= 4 and selector is not None:
+        small = KeepBest(small_held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed)
 
     train_features = extractor.features(images)
 
@@ -166,12 +191,16 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
                 "precision": result["precision"], "recall": result["recall"],
                 "nn_train": float(nearest_rmse(fake, images).mean()),
                 "intra_cluster": intra_cluster_distance(fake_features, train_features),
-                "held_out_kid": selector.history[-1]["kid"] if selector is not None else None}
+                "held_out_kid": selector.history[-1]["kid"] if selector is not None else None,
+                "held_out_kid_small": small.history[-1]["kid"] if small is not None else None,
+                "fid_2": (evaluate_samples(reference_images, fake, second_extractor, ("fid",),
+                                           reference_key=reference_key)["fid"] if second_extractor else None)}
 
-    trainer = Trainer(model, callbacks=list(callbacks) + ([selector] if selector else []), verbose=verbose)
-    if selector is not None:
-        selector.set_model(model)
-        selector.on_train_begin()
+    selectors = [s for s in (selector, small) if s is not None]
+    trainer = Trainer(model, callbacks=list(callbacks) + selectors, verbose=verbose)
+    for s in selectors:
+        s.set_model(model)
+        s.on_train_begin()
     curve = [evaluate(0)]
     data = few_shot_dataset(images, batch_size, seed)
     seconds = 0.0
@@ -180,12 +209,15 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         trainer.fit(data, epochs=1, steps_per_epoch=eval_every)
         seconds += time.perf_counter() - start
         curve.append(evaluate((block + 1) * eval_every))
-    selected = None
+    selected = selected_small = None
     if selector is not None:
         selector.restore()
         selected = int(curve[int(np.argmin([p["held_out_kid"] for p in curve]))]["step"])
+    if small is not None:
+        selected_small = int(curve[int(np.argmin([p["held_out_kid_small"] for p in curve]))]["step"])
     nn_real = float(nearest_rmse(held_out, images).mean()) if held_out is not None and len(held_out) else None
     return {"method": method, "seed": seed, "n_images": int(len(images)), "curve": curve, "nn_real": nn_real,
             "batch_size": int(min(batch_size, len(images))),  # the batch trained on (a set smaller than it: all)
-            "selected_step": selected, "train_seconds": round(seconds, 1), "model": fold_modulation(model),
+            "selected_step": selected, "selected_step_small": selected_small, "train_seconds": round(seconds, 1),
+            "model": fold_modulation(model),
             "report": report}

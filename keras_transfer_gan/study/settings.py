@@ -16,6 +16,7 @@ class StudySettings:
     n_fake: int = 500
     held_out: int = 500
     extractor: str = "auto"
+    second_extractor: str = "auto"  # the domain's second evaluator (metrics.SECOND_EXTRACTORS); "none": off
     reference: object = "test"
     weights: dict = None
 

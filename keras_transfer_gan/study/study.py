@@ -26,6 +26,7 @@ from keras_transfer_gan.study.report import (BASELINE, arm_summary_line, plot_ag
 from keras_transfer_gan.study.run_cache import RunCache, code_digest
 from keras_transfer_gan.study.settings import StudySettings
 from keras_transfer_gan.study.target import StudyTarget
+from keras_transfer_gan.study.tuning import choices_table
 from keras_transfer_gan.utils.atomic import write_text
 from keras_transfer_gan.utils.digest import array_digest
 from keras_transfer_gan.utils.checks import check_positive_int
@@ -42,27 +43,39 @@ def study_cells(sizes, seeds, methods):
 
 def _floor(target, images, held_out, reference, key, n, seed):
     s = target.settings
-    copier = copier_floor(images, reference, target.extractor, s.n_fake, key, seed)
+    second = target.second_extractor
+    copier = copier_floor(images, reference, target.extractor, s.n_fake, key, seed, second)
     real = evaluate_samples(reference, held_out[:s.n_fake], target.extractor, ("fid", "pr"), reference_key=key)
+    real_2 = evaluate_samples(reference, held_out[:s.n_fake], second, ("fid",), reference_key=key) if second else {}
     return {"target": target.label, "n": n, "seed": seed, "copier_fid": copier["fid"],
-            "copier_recall": copier["recall"], "real_fid": real["fid"], "real_n": int(min(len(held_out), s.n_fake))}
+            "copier_recall": copier["recall"], "real_fid": real["fid"], "real_n": int(min(len(held_out), s.n_fake)),
+            "copier_fid_2": copier.get("fid_2"), "real_fid_2": real_2.get("fid")}
 
 
-def run_key(target, n, seed, method, draw, reference, code):
+def arm_weights(settings, tuned, n, method):
+    """The hyperparameters of one arm: the study's `weights`, then the values tuned for (`n`, `method`)."""
+    return {**(settings.weights or {}), **(tuned or {}).get((n, method), {})}
+
+
+def run_key(target, n, seed, method, draw, reference, code, weights=None):
     """Everything that changes one run's figures (`RunCache`); `draw` and `reference` are the digests of the
-    drawn and held-out images and of the reference images (`array_digest`)."""
+    drawn and held-out images and of the reference images (`array_digest`), `weights` the arm's hyperparameters
+    (`arm_weights`)."""
     s = target.settings
     return {"target": target.label, "n": n, "seed": seed, "method": method,
-            "weights": {**DEFAULT_WEIGHTS, **(s.weights or {})}, "source": target.source_name,
+            "weights": {**DEFAULT_WEIGHTS, **(s.weights if weights is None else weights or {})},
+            "source": target.source_name,
             "source_sha256": target.source_sha256, "dataset": target.dataset, "image_size": target.size,
             "channels": target.channels, "draw": draw, "reference": reference,
             "steps": s.steps, "eval_every": s.eval_every, "batch_size": s.batch_size, "freeze_d": s.freeze_d,
-            "n_fake": s.n_fake, "extractor": target.extractor.cache_name, "code": code}
+            "n_fake": s.n_fake, "extractor": target.extractor.cache_name,
+            "second_extractor": target.second_extractor.cache_name if target.second_extractor else None, "code": code}
 
 
-def run_cells(target, cells, cache_dir, report=print):
+def run_cells(target, cells, cache_dir, report=print, tuned=None):
     """Train and measure every arm of `cells` on `target`, reusing finished runs whose key (`run_key`: settings,
-    source checkpoint, draw, evaluator and code) is unchanged. ``(runs, floors, cached)``."""
+    source checkpoint, draw, evaluator and code) is unchanged; `tuned` maps ``(n, method)`` to the arm's tuned
+    hyperparameters (`study.tuning`). ``(runs, floors, cached)``."""
     s, cache, code = target.settings, RunCache(cache_dir), code_digest()
     runs, floors, cached, start = [], [], 0, time.perf_counter()
     for n, seeds, methods in cells:
@@ -72,16 +85,19 @@ def run_cells(target, cells, cache_dir, report=print):
             if not any(f["n"] == n and f["seed"] == seed for f in floors):
                 floors.append(_floor(target, images, held_out, reference, ref_key, n, seed))
             for method in methods:
-                key = run_key(target, n, seed, method, *digests, code)
+                weights = arm_weights(s, tuned, n, method)
+                key = run_key(target, n, seed, method, *digests, code, weights)
                 run = cache.get(key)
                 was_cached = run is not None
                 cached += was_cached
                 if run is None:
                     run = run_arm(method, target.source, images, s.steps, s.eval_every, reference, target.extractor,
                                   batch_size=s.batch_size, seed=seed, n_fake=s.n_fake, freeze_d=s.freeze_d,
-                                  reference_key=ref_key, held_out=held_out, weights=s.weights)
+                                  reference_key=ref_key, held_out=held_out, weights=weights,
+                                  second_extractor=target.second_extractor, small_held_out=held_out[:n])
                     run.pop("model"), run.pop("report")
-                    run.update(target=target.label, n=n, source=target.source_name, dataset=target.dataset)
+                    run.update(target=target.label, n=n, source=target.source_name, dataset=target.dataset,
+                               weights=weights)
                     cache.put(key, run)
                 runs.append(run)
                 if report is not None:
@@ -89,19 +105,22 @@ def run_cells(target, cells, cache_dir, report=print):
     return runs, floors, cached
 
 
-def write_study(out, runs, floors, methods, header, name="study", targets=None):
-    """``NAME.md`` (header, verdict, table, figures), ``NAME.json``, ``NAME.png`` and ``NAME_curves.png``."""
+def write_study(out, runs, floors, methods, header, name="study", targets=None, tunings=()):
+    """``NAME.md`` (header, verdict, table, the tuned hyperparameters, figures), ``NAME.json``, ``NAME.png`` and
+    ``NAME_curves.png``; `tunings` are `study.tuning.tune` results."""
     sizes = sorted({r["n"] for r in runs})
     rows = summarize(runs, floors, methods, sizes)
     os.makedirs(out, exist_ok=True)
     write_text(os.path.join(out, f"{name}.json"), json.dumps(
         {"header": header, "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}", "rows": rows,
-         "floors": floors, "runs": runs}, indent=1, default=str))
+         "floors": floors, "runs": runs, "tunings": list(tunings)}, indent=1, default=str))
     plot_against_n([r for r in rows if r["method"] != "floor"] + [r for r in rows if r["method"] == "floor"],
                    methods, os.path.join(out, f"{name}.png"))
     plot_curves(runs, methods, sizes, os.path.join(out, f"{name}_curves.png"))
     lines = [*header, "", "## Against the target", "", *verdict(rows, None, targets), "", "## Every arm", "",
-             *table(rows, None), "", f"![best FID against N]({name}.png)", "", f"![FID against steps]({name}_curves.png)",
+             *table(rows, None), "",
+             *(["## Hyperparameters chosen on held-out data", "", *choices_table(tunings), ""] if tunings else []),
+             f"![best FID against N]({name}.png)", "", f"![FID against steps]({name}_curves.png)",
              ""]
     write_text(os.path.join(out, f"{name}.md"), "\n".join(lines))
     return rows, lines

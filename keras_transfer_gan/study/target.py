@@ -4,7 +4,7 @@ import os
 
 from keras_transfer_gan import zoo
 from keras_transfer_gan.data import few_shot_split, load_images
-from keras_transfer_gan.metrics import extractor_for, get_extractor
+from keras_transfer_gan.metrics import extractor_for, get_extractor, second_extractor_for
 from keras_transfer_gan.transfer.loading import load_pretrained
 from keras_transfer_gan.utils.digest import weights_digest
 
@@ -22,7 +22,8 @@ def source_digest(source, model):
 
 
 class StudyTarget:
-    """One source and target data: the reference, the extractor and the few-shot draws."""
+    """One source and target data: the reference, the extractors (the domain's evaluator and, where it has one,
+    its second, independently trained evaluator) and the few-shot draws."""
 
     def __init__(self, label, source, dataset, settings, channels=None, data_dir=None):
         self.label, self.dataset, self.settings, self.data_dir = label, dataset, settings, data_dir
@@ -33,14 +34,26 @@ class StudyTarget:
         self.channels = channels or self.source.channels
         name = extractor_for(dataset) if settings.extractor == "auto" else settings.extractor
         self.extractor = get_extractor(name)
+        second = second_extractor_for(dataset) if settings.second_extractor == "auto" else settings.second_extractor
+        self.second_extractor = get_extractor(second) if second and second != "none" else None
         self._test = None
 
-    def draw(self, n, seed):
-        """``(images, held_out, reference, reference_key)`` of one few-shot draw."""
+    def _split(self, n, seed):
         s = self.settings
         extra = 0 if s.reference == "test" else int(s.reference)
         images, rest = few_shot_split(self.dataset, n, s.held_out + extra, self.size, self.channels, seed,
                                       data_dir=self.data_dir)
+        return images, rest, extra
+
+    def draw_train(self, n, seed):
+        """``(images, held_out)`` of one few-shot draw, from the train split only (what tuning reads)."""
+        images, rest, _ = self._split(n, seed)
+        return images, rest[:self.settings.held_out]
+
+    def draw(self, n, seed):
+        """``(images, held_out, reference, reference_key)`` of one few-shot draw."""
+        s = self.settings
+        images, rest, extra = self._split(n, seed)
         if extra:
             if len(rest) < s.held_out + extra:
                 raise ValueError(f"study: {self.dataset!r} has {len(rest) + n} train images, fewer than N + "
