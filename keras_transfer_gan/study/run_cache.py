@@ -1,10 +1,11 @@
 """`RunCache`: finished study runs on disk, keyed by everything that changes a result.
 
-A run is reused only when its key matches: the arm (method and the resolved strengths of its regularisers),
-the source's SHA-256 (its file, or its weights for a model in memory), the data spec and the few-shot draw
-(a digest of the very images), the schedule and batch, the reference, the evaluator's weights, and a digest
-of the code that trains and measures (the package's models, layers, losses, data, training, transfer,
-tasks, metrics and study sources). A changed setting, checkpoint, draw or code re-runs; nothing stale is read.
+A run is reused only when its key matches: the arm (method and its hyperparameters), the source's SHA-256
+(its file, or its weights for a model in memory), the data spec and the few-shot draw (a digest of the very
+images), the schedule and batch, the reference, both evaluators' weights, and a digest of the code that
+trains and measures (the package's models, layers, losses, data, training, transfer, tasks, metrics, study
+and utils sources, and its registry, factory and zoo modules). A changed setting, checkpoint, draw or code
+re-runs; nothing stale is read.
 """
 
 import hashlib
@@ -15,7 +16,8 @@ import pathlib
 from keras_transfer_gan.utils.atomic import write_text
 
 #: The sub-packages whose code decides a run's figures.
-CODE_PARTS = ("models", "layers", "losses", "data", "training", "transfer", "tasks", "metrics", "study")
+CODE_PARTS = ("models", "layers", "losses", "data", "training", "transfer", "tasks", "metrics", "study", "utils",
+              "registry.py", "factory.py", "zoo.py")
 _PACKAGE = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -23,7 +25,8 @@ def code_digest(parts=CODE_PARTS):
     """SHA-256 over the source files of `parts` (path and content, in a fixed order), hex."""
     digest = hashlib.sha256()
     for part in parts:
-        for path in sorted((_PACKAGE / part).rglob("*.py")):
+        paths = [_PACKAGE / part] if part.endswith(".py") else sorted((_PACKAGE / part).rglob("*.py"))
+        for path in paths:
             digest.update(str(path.relative_to(_PACKAGE)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
