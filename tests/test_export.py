@@ -185,8 +185,10 @@ def test_bad_export_arguments(tmp_path, bad, message):
 # TFLite: stated tolerances (max absolute error against Keras, outputs of order 0.2-0.6), measured on tiny
 # models with weights spread to a realistic range (4 batches of 1): float <= 1.6e-7; float16 <= 2.2e-4;
 # dynamic <= 5.7e-3; int8 <= 1.4e-2 (see docs/EXPORT.md for the zoo models). Bounds leave about 4x room.
+# StyleGAN2's synthesis (outputs of order 2): float16 1.4e-3.
 TFLITE_TOL = {"none": 1e-5, "float16": 1e-3, "dynamic": 2e-2, "int8": 5e-2}
-TFLITE_MODELS = {"dcgan": None, "acgan": None, "vae": "decode", "char_lstm": "next_token_logits"}
+TFLITE_MODELS = {"dcgan": None, "acgan": None, "vae": "decode", "char_lstm": "next_token_logits",
+                 "stylegan2": "synthesis"}
 
 
 @pytest.mark.parametrize("name", list(TFLITE_MODELS))
@@ -198,7 +200,8 @@ def test_tflite_modes_match_keras_within_stated_tolerances(name, tmp_path):
                                seq_len=16, n_eval=4)
         reports[mode] = report
         assert os.path.getsize(report.path) == report.size_bytes
-        assert report.max_abs_error <= TFLITE_TOL[mode], (mode, report)
+        # Outputs larger than 1 (StyleGAN2's unsquashed ToRGB sum, about 2 here) scale the bound with them.
+        assert report.max_abs_error <= TFLITE_TOL[mode] * max(1.0, report.output_scale), (mode, report)
     assert reports["dynamic"].size_bytes < reports["none"].size_bytes or name == "char_lstm"
 
 

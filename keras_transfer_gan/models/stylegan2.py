@@ -1,0 +1,241 @@
+"""StyleGAN2 (Karras et al., 2020) at small scale: 16 to 128 px on a CPU."""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from keras_transfer_gan.layers import (ConstantInput, EqualizedConv2D, EqualizedDense, MinibatchStd, ModulatedConv2D,
+                                       SecondMomentNorm, WAverage)
+from keras_transfer_gan.models.architecture import Signature, tensor_spec
+from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.registry import register_model
+
+
+def _resolutions(image_size):
+    return [2 ** i for i in range(2, int(math.log2(image_size)) + 1)]
+
+
+def _channels(res, image_size, filters, max_filters):
+    """Channels at `res`: `filters` at the image size, doubling per halving up to `max_filters`."""
+    return min(filters * (image_size // res), max_filters)
+
+
+def noise_input_shapes(image_size):
+    """``[(name, res), ...]``: the per-pixel noise map each synthesis layer adds (one at 4x4, two per block above)."""
+    shapes = [("noise_4_1", 4)]
+    for res in _resolutions(image_size)[1:]:
+        shapes += [(f"noise_{res}_0", res), (f"noise_{res}_1", res)]
+    return shapes
+
+
+def build_mapping(latent_dim, w_dim, layers, lr_multiplier, w_avg_beta):
+    """z -> normalised -> `layers` equalised dense layers (lrelu, `lr_multiplier`) -> w, with the tracked average."""
+    z = keras.Input((latent_dim,), name="z")
+    x = SecondMomentNorm(name="map_norm")(z)
+    for i in range(layers):
+        x = EqualizedDense(w_dim, lr_multiplier=lr_multiplier, activation="lrelu", name=f"map_fc{i}")(x)
+    w = WAverage(w_avg_beta, name="w_avg")(x)
+    return keras.Model(z, w, name="mapping")
+
+
+def build_synthesis(w_dim, image_size, channels, filters, max_filters):
+    """[w, noise maps] -> image: a learned 4x4 constant, per resolution two modulated 3x3 convolutions (the first
+    upsampling) with noise, and skip ToRGB outputs summed over resolutions (bilinear upsampling between)."""
+    w = keras.Input((w_dim,), name="w")
+    noise = {name: keras.Input((res, res, 1), name=name) for name, res in noise_input_shapes(image_size)}
+
+    def affine(units, name):
+        return EqualizedDense(units, bias_init=1.0, name=f"{name}_affine")(w)
+
+    top = _channels(4, image_size, filters, max_filters)
+    x = ConstantInput((4, 4, top), name="g_const")(w)
+    image = None
+    for res in _resolutions(image_size):
+        out = _channels(res, image_size, filters, max_filters)
+        convs = [("1", False)] if res == 4 else [("0", True), ("1", False)]
+        for index, upsample in convs:
+            name = f"g_{res}_conv{index}"
+            x = ModulatedConv2D(out, 3, upsample=upsample, name=name)(
+                [x, affine(int(x.shape[-1]), name), noise[f"noise_{res}_{index}"]])
+        rgb = ModulatedConv2D(channels, 1, demodulate=False, use_noise=False, activation="linear",
+                              name=f"g_{res}_torgb")([x, affine(out, f"g_{res}_torgb")])
+        if image is not None:
+            image = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"g_{res}_img_up")(image)
+            rgb = keras.layers.Add(name=f"g_{res}_img")([image, rgb])
+        image = rgb
+    return keras.Model([w, *noise.values()], image, name="synthesis")
+
+
+def build_stylegan2_discriminator(image_size, channels, filters, max_filters, mbstd_group):
+    """Residual D: FromRGB, per resolution two 3x3 convs (the second halving) beside a 1x1 skip (sums scaled by
+    sqrt(0.5)), then minibatch standard deviation, a 3x3 conv, a dense layer and the logit."""
+    image = keras.Input((image_size, image_size, channels), name="image")
+    x = EqualizedConv2D(filters, 1, name="d_block1_fromrgb")(image)
+    gain = math.sqrt(0.5)
+    for i, res in enumerate(_resolutions(image_size)[:0:-1], start=1):  # image_size ... 8
+        out = _channels(res // 2, image_size, filters, max_filters)
+        skip = EqualizedConv2D(out, 1, activation="linear", use_bias=False, downsample=True, gain=gain,
+                               name=f"d_block{i}_skip")(x)
+        x = EqualizedConv2D(int(x.shape[-1]), 3, name=f"d_block{i}_conv0")(x)
+        x = EqualizedConv2D(out, 3, downsample=True, gain=gain, name=f"d_block{i}_conv1")(x)
+        x = keras.layers.Add(name=f"d_block{i}_add")([skip, x])
+    top = int(x.shape[-1])
+    x = MinibatchStd(mbstd_group, name="d_mbstd")(x)
+    x = EqualizedConv2D(top, 3, name="d_epilogue_conv")(x)
+    x = keras.layers.Flatten(name="d_flatten")(x)
+    x = EqualizedDense(top, activation="lrelu", name="d_epilogue_fc")(x)
+    logits = EqualizedDense(1, name="d_logits")(x)
+    logits = keras.layers.Activation("linear", dtype="float32", name="d_logits_f32")(logits)
+    return keras.Model(image, logits, name="discriminator")
+
+
+@keras.saving.register_keras_serializable(package="keras_transfer_gan")
+class StyleGAN2(GAN):
+    """StyleGAN2 (Karras et al., 2020) sized for a CPU, after NVlabs' ``stylegan2-ada-pytorch`` networks.
+
+    Mapping network (z -> w; `mapping_layers` equalised dense layers at learning-rate multiplier
+    `mapping_lr_multiplier`, 0.01 as in the paper; the average w tracked for truncation), synthesis network
+    (a learned 4x4 constant, modulated and demodulated 3x3 convolutions in the non-fused form, per-pixel noise
+    with learned strengths starting at 0, skip ToRGB outputs), residual discriminator with minibatch standard
+    deviation, equalised learning rate everywhere, non-saturating loss with lazy R1 (`r1_gamma` every
+    `r1_interval` steps, scaled by the interval). The noise maps are generator inputs
+    (`extra_generator_inputs`), drawn from the step in training, so a resumed run continues exactly, and
+    from the sample seed when sampling (a SavedModel and a TFLite model take them as inputs).
+
+    Departures from NVlabs: bilinear up/downsampling (theirs: [1, 3, 3, 1] FIR filters with transposed /
+    strided convolutions); no path-length regularisation and no style mixing (as NVlabs' own CIFAR configuration); one w for every
+    layer; R1 on the un-augmented real images.
+
+    Args:
+        latent_dim: int. Size of z. Defaults to 64.
+        w_dim: int. Size of w. Defaults to 64.
+        mapping_layers: int. Defaults to 2 (NVlabs' CIFAR configuration; 8 in the paper).
+        mapping_lr_multiplier: float. Defaults to 0.01.
+        filters: int. Channels at the output resolution (doubling per halving). Defaults to 32.
+        max_filters: int. Cap on the channels. Defaults to 128.
+        r1_gamma: float. R1 weight. Defaults to 0.1.
+        r1_interval: int. Lazy R1 every this many steps. Defaults to 16.
+        mbstd_group: int. Minibatch standard deviation group. Defaults to 4.
+        w_avg_beta: float. Decay of the tracked average w. Defaults to 0.995.
+        image_size, channels, ema_decay, seed: as `GAN`.
+    """
+
+    default_loss = "non_saturating"
+    default_signature = "synthesis"
+    optimizer_defaults = {"learning_rate": 2.5e-3, "beta_1": 0.0, "beta_2": 0.99, "epsilon": 1e-8}
+    transfer_heads = {"g_4_torgb": "output_channels", "g_8_torgb": "output_channels", "g_16_torgb": "output_channels",
+                      "g_32_torgb": "output_channels", "g_64_torgb": "output_channels",
+                      "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels"}
+    few_shot_methods = GAN.few_shot_methods + ("freeze_d",)
+    extra_metrics = ("r1",)
+    config_fields = ("w_dim", "mapping_layers", "mapping_lr_multiplier", "filters", "max_filters", "r1_gamma",
+                     "r1_interval", "mbstd_group", "w_avg_beta")
+
+    def __init__(self, latent_dim=64, w_dim=64, mapping_layers=2, mapping_lr_multiplier=0.01, filters=32,
+                 max_filters=128, r1_gamma=0.1, r1_interval=16, mbstd_group=4, w_avg_beta=0.995, **kwargs):
+        if r1_gamma < 0 or r1_interval < 1:
+            raise ValueError(f"StyleGAN2: r1_gamma must be >= 0 and r1_interval >= 1, got {r1_gamma!r}, "
+                             f"{r1_interval!r}")
+        self.w_dim, self.mapping_layers, self.mapping_lr_multiplier = int(w_dim), int(mapping_layers), \
+            float(mapping_lr_multiplier)
+        self.filters, self.max_filters = int(filters), int(max_filters)
+        self.r1_gamma, self.r1_interval, self.mbstd_group = float(r1_gamma), int(r1_interval), int(mbstd_group)
+        self.w_avg_beta = float(w_avg_beta)
+        super().__init__(latent_dim=latent_dim, **kwargs)
+
+    # ----------------------------------------------------------------- wiring
+    def build_generator(self):
+        mapping = build_mapping(self.latent_dim, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier,
+                                self.w_avg_beta)
+        synthesis = build_synthesis(self.w_dim, self.image_size, self.channels, self.filters, self.max_filters)
+        z = keras.Input((self.latent_dim,), name="z")
+        noise = [keras.Input((res, res, 1), name=name) for name, res in noise_input_shapes(self.image_size)]
+        images = synthesis([mapping(z), *noise])
+        images = keras.layers.Activation("linear", dtype="float32", name="g_out")(images)
+        return keras.Model([z, *noise], images, name="generator")
+
+    def build_discriminator(self):
+        return build_stylegan2_discriminator(self.image_size, self.channels, self.filters, self.max_filters,
+                                             self.mbstd_group)
+
+    def extra_generator_inputs(self, batch_size, seed):
+        """One N(0, 1) noise map per synthesis layer, keyed by `seed` and the layer."""
+        seed = tf.cast(seed, tf.int64)
+        return [tf.random.stateless_normal([batch_size, res, res, 1], seed + tf.constant([100003, 0], tf.int64) * (i + 1))
+                for i, (_, res) in enumerate(noise_input_shapes(self.image_size))]
+
+    # ------------------------------------------------------------------ R1
+    def d_auxiliary_loss(self, real, fake, labels, real_aux, fake_aux):
+        """Lazy R1: every `r1_interval` steps, ``r1_gamma / 2 * |grad_x D(x)|^2 * r1_interval`` on real images."""
+        if self.r1_gamma == 0:
+            return None, {}
+
+        def r1():
+            x = tf.identity(real)
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                logits = self.discriminator(x, training=True)
+            grads = tape.gradient(logits, x)  # of the sum over the batch: per-sample gradients
+            return tf.reduce_sum(tf.square(grads), axis=[1, 2, 3])
+
+        due = tf.equal(tf.math.floormod(tf.cast(self.step, tf.int64), self.r1_interval), 0)
+        penalty = tf.cond(due, r1, lambda: tf.zeros([tf.shape(real)[0]]))
+        return 0.5 * self.r1_gamma * self.r1_interval * penalty, {"r1": tf.reduce_mean(penalty)}
+
+    # ------------------------------------------------------------- sampling
+    @property
+    def mapping(self):
+        return self.sampler.get_layer("mapping")
+
+    @property
+    def synthesis(self):
+        return self.sampler.get_layer("synthesis")
+
+    def truncated_images(self, z, truncation, seed):
+        """Images of ``z`` with w pulled towards the average w by `truncation` (1: none)."""
+        w = self.mapping.get_layer("w_avg").truncate(self.mapping(z, training=False), truncation)
+        noise = self.extra_generator_inputs(tf.shape(z)[0], seed)
+        return self.synthesis([w, *noise], training=False)
+
+    def sample(self, n, conditions=None, seed=None, truncation=1.0, **options):
+        """`n` images in [-1, 1] (roughly: the ToRGB sum is not squashed), w truncated by `truncation`."""
+        if conditions is not None:
+            raise ValueError("StyleGAN2 takes no conditions")
+        if truncation == 1.0:
+            return self.generate(n, seed=seed)
+        z = self._noise(n, seed)
+        return self.truncated_images(z, truncation, self._sample_seed(seed)).numpy()
+
+    # --------------------------------------------------------- architecture
+    def discriminator_blocks(self):
+        blocks = {}
+        for layer in self.discriminator.layers:
+            if layer.name.startswith("d_block"):
+                blocks.setdefault(int(layer.name.split("_")[1][5:]), []).append(layer.name)
+        return [blocks[i] for i in sorted(blocks)]
+
+    def serving_signatures(self, batch_size=None, seq_len=None):
+        """The GAN signatures (``serving_default(z, truncation)`` in place of ``serving_default(z)``; noise from
+        the model's seed), ``mapping(z) -> w`` and ``synthesis(w, noise maps) -> images``: the one LiteRT
+        converts (`default_signature`; TFLite has no stateless RNG, so its noise is an input)."""
+        signatures = super().serving_signatures(batch_size, seq_len)
+        b = batch_size
+        z_spec = tensor_spec([b, self.latent_dim], tf.float32, "z")
+        seed = self._sample_seed(None)
+        signatures["serving_default"] = Signature(
+            "serving_default", lambda z, truncation: {"images": tf.cast(self.truncated_images(z, truncation, seed),
+                                                                        tf.float32)},
+            [z_spec, tensor_spec([], tf.float32, "truncation")], ("images",))
+        signatures["mapping"] = Signature("mapping", lambda z: {"w": self.mapping(z, training=False)}, [z_spec],
+                                          ("w",))
+        noise_specs = [tensor_spec([b, res, res, 1], tf.float32, name) for name, res in
+                       noise_input_shapes(self.image_size)]
+        signatures["synthesis"] = Signature(
+            "synthesis", lambda w, *noise: {"images": tf.cast(self.synthesis([w, *noise], training=False), tf.float32)},
+            [tensor_spec([b, self.w_dim], tf.float32, "w"), *noise_specs], ("images",))
+        return signatures
+
+
+register_model("stylegan2", StyleGAN2, "StyleGAN2: mapping network, modulated convolutions, residual D (16-128 px)",
+               tiny=dict(latent_dim=16, w_dim=16, image_size=16, filters=8, max_filters=16, mbstd_group=2))

@@ -1,0 +1,184 @@
+"""StyleGAN2 at small scale: its layers by mechanism, and the model as every GAN of the zoo is held to."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transfer_gan import create_model
+from keras_transfer_gan.layers import EqualizedConv2D, EqualizedDense, MinibatchStd, ModulatedConv2D, WAverage
+from keras_transfer_gan.models.stylegan2 import noise_input_shapes
+from keras_transfer_gan.training import Trainer, compile_for_training
+from tests.helpers import assert_weights_equal
+
+RNG = np.random.default_rng(0)
+
+
+def _x(*shape):
+    return tf.constant(RNG.standard_normal(shape).astype("float32"))
+
+
+# ------------------------------------------------------------------------------------------------ layers
+def test_equalized_dense_scales_weights_at_run_time():
+    layer = EqualizedDense(3, lr_multiplier=0.01, bias_init=0.5, activation="lrelu")
+    x = _x(4, 8)
+    y = layer(x).numpy()
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    assert 50 < kernel.std() < 200  # stored at 1 / lr_multiplier
+    pre = x.numpy() @ kernel * (0.01 / math.sqrt(8)) + bias * 0.01
+    np.testing.assert_allclose(y, np.where(pre > 0, pre, 0.2 * pre) * math.sqrt(2), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="activation"):
+        EqualizedDense(3, activation="tanh")
+
+
+def test_equalized_conv_downsamples_by_average_and_scales_by_he():
+    layer = EqualizedConv2D(2, 1, activation="linear", use_bias=False, downsample=True, gain=0.5)
+    x = _x(1, 4, 4, 3)
+    y = layer(x).numpy()
+    full = np.einsum("bhwc,co->bhwo", x.numpy(), layer.kernel.numpy()[0, 0]) / math.sqrt(3)
+    pooled = full.reshape(1, 2, 2, 2, 2, 2).mean(axis=(2, 4))
+    np.testing.assert_allclose(y, 0.5 * pooled, rtol=1e-5, atol=1e-6)
+
+
+def test_demodulation_makes_the_output_independent_of_the_style_scale():
+    """The mechanism of demodulation: scaling a sample's style by any constant leaves its output unchanged;
+    without demodulation the output scales with it."""
+    x, styles = _x(2, 8, 8, 4), _x(2, 4)
+    demod = ModulatedConv2D(5, 3, use_noise=False, activation="linear")
+    np.testing.assert_allclose(demod([x, styles * 7.0]), demod([x, styles]), rtol=1e-4, atol=1e-5)
+    plain = ModulatedConv2D(5, 3, demodulate=False, use_noise=False, activation="linear")
+    np.testing.assert_allclose(plain([x, styles * 7.0]), 7.0 * plain([x, styles]).numpy(), rtol=1e-4, atol=1e-4)
+    # Demodulated outputs have about unit variance whatever the weights' scale (the point of it).
+    big = ModulatedConv2D(16, 3, use_noise=False, activation="linear")
+    big.build([(None, 32, 32, 16), (None, 16)])
+    big.kernel.assign(big.kernel * 50.0)
+    y = big([_x(8, 32, 32, 16), tf.ones((8, 16))]).numpy()
+    assert 0.5 < y[:, 1:-1, 1:-1].std() < 2.0
+
+
+def test_modulated_conv_equals_the_per_sample_scaled_kernel():
+    """Non-fused == fused: conv(x * s) * d equals convolving with W * s / ||W * s|| per sample."""
+    x, styles = _x(2, 6, 6, 3), _x(2, 3)
+    layer = ModulatedConv2D(4, 3, use_noise=False, activation="linear")
+    y = layer([x, styles]).numpy()
+    for i in range(2):
+        w = layer.kernel.numpy() * styles.numpy()[i][None, None, :, None]
+        w = w / np.sqrt((w ** 2).sum(axis=(0, 1, 2), keepdims=True) + 1e-8)
+        expected = tf.nn.conv2d(x[i:i + 1], w, 1, "SAME").numpy()
+        np.testing.assert_allclose(y[i:i + 1], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_noise_enters_with_a_learned_strength_that_starts_at_zero():
+    x, styles, noise = _x(2, 4, 4, 3), _x(2, 3), _x(2, 4, 4, 1)
+    layer = ModulatedConv2D(3, 3)
+    quiet = layer([x, styles, noise]).numpy()
+    np.testing.assert_allclose(quiet, layer([x, styles, noise * 0.0]), atol=1e-6)  # strength 0: no effect
+    layer.noise_strength.assign(0.5)
+    assert not np.allclose(quiet, layer([x, styles, noise]))
+    with pytest.raises(ValueError, match="noise"):
+        layer([x, styles])
+
+
+def test_minibatch_std_against_numpy():
+    x = _x(4, 2, 2, 6)
+    y = MinibatchStd(group_size=2)(x).numpy()
+    v = x.numpy().reshape(2, 2, 2, 2, 1, 6)
+    std = np.sqrt(((v - v.mean(0)) ** 2).mean(0) + 1e-8).mean(axis=(1, 2, 4))  # [n, F]
+    expected = np.tile(std.reshape(2, 1, 1, 1), (2, 2, 2, 1))
+    np.testing.assert_allclose(y[..., :6], x.numpy())
+    np.testing.assert_allclose(y[..., 6:], expected, rtol=1e-5)
+
+
+def test_w_average_moves_only_in_training_and_truncates_towards_it():
+    layer = WAverage(beta=0.9)
+    w = _x(8, 5)
+    layer(w)
+    np.testing.assert_array_equal(layer.w_avg.numpy(), 0.0)
+    layer(w, training=True)
+    np.testing.assert_allclose(layer.w_avg.numpy(), 0.1 * w.numpy().mean(0), rtol=1e-5)
+    np.testing.assert_allclose(layer.truncate(w, 0.0), np.broadcast_to(layer.w_avg.numpy(), (8, 5)))
+    np.testing.assert_allclose(layer.truncate(w, 1.0), w)
+
+
+# ------------------------------------------------------------------------------------------------- model
+@pytest.fixture
+def images():
+    return RNG.uniform(-1, 1, (32, 16, 16, 1)).astype("float32")
+
+
+def test_generator_takes_one_noise_map_per_synthesis_layer():
+    model = create_model("stylegan2", tiny=True)
+    shapes = noise_input_shapes(16)
+    assert [s for _, s in shapes] == [4, 8, 8, 16, 16]
+    assert [tuple(i.shape) for i in model.generator.inputs] == [(None, 16)] + [(None, r, r, 1) for _, r in shapes]
+    mapping = model.generator.get_layer("mapping")
+    assert [layer.lr_multiplier for layer in mapping.layers if isinstance(layer, EqualizedDense)] == [0.01, 0.01]
+    assert model.generate(3, seed=0).shape == (3, 16, 16, 1)
+
+
+def test_truncation_zero_gives_the_average_image():
+    model = create_model("stylegan2", tiny=True)
+    images = model.sample(4, seed=0, truncation=0.0)  # every w the average; noise strengths are 0 at first
+    np.testing.assert_allclose(images, np.broadcast_to(images[:1], images.shape), atol=1e-5)
+    assert not np.allclose(model.sample(4, seed=0), images[0])
+
+
+def test_lazy_r1_only_on_its_steps(images):
+    model = create_model("stylegan2", tiny=True, r1_interval=4, r1_gamma=1.0)
+    compile_for_training(model)
+    real = tf.constant(images[:8])
+    model.g_optimizer.iterations.assign(4)
+    penalty, logs = model.d_auxiliary_loss(real, real, None, None, None)
+    x = tf.identity(real)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        logits = model.discriminator(x, training=True)
+    expected = (tape.gradient(logits, x).numpy() ** 2).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(penalty, 0.5 * 1.0 * 4 * expected, rtol=1e-4)
+    np.testing.assert_allclose(logs["r1"], expected.mean(), rtol=1e-4)
+    model.g_optimizer.iterations.assign(5)
+    np.testing.assert_array_equal(model.d_auxiliary_loss(real, real, None, None, None)[0], 0.0)
+
+
+def test_fit_tracks_w_average_and_round_trips(tmp_path, images):
+    model = create_model("stylegan2", tiny=True, ema_decay=0.9)
+    compile_for_training(model, augment=None)
+    history = model.fit(tf.data.Dataset.from_tensor_slices(images).batch(8), epochs=1, verbose=0).history
+    assert {"d_loss", "g_loss", "r1"} <= set(history) and all(np.isfinite(v[0]) for v in history.values())
+    w_avg = model.generator.get_layer("mapping").get_layer("w_avg").w_avg.numpy()
+    assert np.abs(w_avg).max() > 0
+    np.testing.assert_array_equal(model.generator_ema.get_layer("mapping").get_layer("w_avg").w_avg, w_avg)
+    path = str(tmp_path / "sg.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.generate(4, seed=3), model.generate(4, seed=3), atol=1e-5)
+    np.testing.assert_allclose(loaded.sample(2, seed=3, truncation=0.7), model.sample(2, seed=3, truncation=0.7),
+                               atol=1e-5)
+
+
+def test_resume_continues_exactly_noise_maps_included(tmp_path, images):
+    data = tf.data.Dataset.from_tensor_slices(images).batch(8)
+
+    def model():
+        m = create_model("stylegan2", tiny=True, r1_interval=2)
+        compile_for_training(m)
+        return m
+
+    keras.utils.set_random_seed(0)
+    straight = model()
+    start = [w.numpy() for w in straight.weights]
+    Trainer(straight, verbose=0).fit(data, epochs=4)
+    first = model()
+    first.set_weights(start)
+    Trainer(first, checkpoint_dir=str(tmp_path), verbose=0).fit(data, epochs=2)
+    resumed = model()
+    Trainer(resumed, checkpoint_dir=str(tmp_path), verbose=0).fit(data, epochs=4, resume=True)
+    assert_weights_equal(straight, resumed, atol=1e-5)
+
+
+def test_discriminator_blocks_for_freeze_d():
+    model = create_model("stylegan2", tiny=True)
+    blocks = model.discriminator_blocks()
+    assert len(blocks) == 2 and blocks[0][0] == "d_block1_fromrgb" and all(n.startswith("d_block2") for n in blocks[1])
