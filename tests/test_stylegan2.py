@@ -113,8 +113,7 @@ def test_generator_takes_one_noise_map_per_synthesis_layer():
     shapes = noise_input_shapes(16)
     assert [s for _, s in shapes] == [4, 8, 8, 16, 16]
     assert [tuple(i.shape) for i in model.generator.inputs] == [(None, 16)] + [(None, r, r, 1) for _, r in shapes]
-    mapping = model.generator.get_layer("mapping")
-    assert [layer.lr_multiplier for layer in mapping.layers if isinstance(layer, EqualizedDense)] == [0.01, 0.01]
+    assert [layer.lr_multiplier for layer in model.mapping.layers if isinstance(layer, EqualizedDense)] == [0.01, 0.01]
     assert model.generate(3, seed=0).shape == (3, 16, 16, 1)
 
 
@@ -147,9 +146,12 @@ def test_fit_tracks_w_average_and_round_trips(tmp_path, images):
     compile_for_training(model, augment=None)
     history = model.fit(tf.data.Dataset.from_tensor_slices(images).batch(8), epochs=1, verbose=0).history
     assert {"d_loss", "g_loss", "r1"} <= set(history) and all(np.isfinite(v[0]) for v in history.values())
-    w_avg = model.generator.get_layer("mapping").get_layer("w_avg").w_avg.numpy()
+    w_avg = model.generator.get_layer("w_avg").w_avg.numpy()
     assert np.abs(w_avg).max() > 0
-    np.testing.assert_array_equal(model.generator_ema.get_layer("mapping").get_layer("w_avg").w_avg, w_avg)
+    np.testing.assert_array_equal(model.generator_ema.get_layer("w_avg").w_avg, w_avg)
+    count = len(model.weights)
+    model.sample(2, seed=0, truncation=0.5)  # builds the mapping / synthesis views: not new weights of the model
+    assert len(model.weights) == count
     path = str(tmp_path / "sg.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
@@ -182,3 +184,20 @@ def test_discriminator_blocks_for_freeze_d():
     model = create_model("stylegan2", tiny=True)
     blocks = model.discriminator_blocks()
     assert len(blocks) == 2 and blocks[0][0] == "d_block1_fromrgb" and all(n.startswith("d_block2") for n in blocks[1])
+
+
+def test_few_shot_methods_run_on_it(images):
+    """CDC (anchors and patch head on D's declared block), EWC (Fisher through the noise inputs), Freeze-D and
+    style-path adaptation (only the affine style layers train) build and take a training step."""
+    from keras_transfer_gan.tasks.trgan import TrGANOptions, build_trgan_target
+
+    source = create_model("stylegan2", tiny=True)
+    compile_for_training(source)
+    assert source.cdc_layers() == ["g_4_conv1", "g_8_conv1"] and source.cdc_patch_layer() == "d_block1_add"
+    options = TrGANOptions(freeze_d=1, cdc=100.0, cdc_anchors=4, ewc=1.0, scale_shift="bn")
+    target, _, _ = build_trgan_target(source, options)
+    trainable = {w.path.split("/")[0] for w in target.generator.trainable_weights}
+    assert trainable and all(name.endswith("_affine") for name in trainable)
+    assert not target.discriminator.get_layer("d_block1_conv0").trainable
+    logs = target.fit(tf.data.Dataset.from_tensor_slices(images[:16]).batch(8), epochs=1, verbose=0).history
+    assert logs["g_penalty"][0] > 0 and np.isfinite(logs["d_loss"][0])

@@ -29,42 +29,51 @@ def noise_input_shapes(image_size):
     return shapes
 
 
-def build_mapping(latent_dim, w_dim, layers, lr_multiplier, w_avg_beta):
+def _layer_factory(existing=None):
+    """``get(name, make)``: the layer called `name` from `existing` (a built model), else ``make()`` named so."""
+    def get(name, make):
+        return existing.get_layer(name) if existing is not None else make(name)
+    return get
+
+
+def mapping_graph(z, get, w_dim, layers, lr_multiplier, w_avg_beta):
     """z -> normalised -> `layers` equalised dense layers (lrelu, `lr_multiplier`) -> w, with the tracked average."""
-    z = keras.Input((latent_dim,), name="z")
-    x = SecondMomentNorm(name="map_norm")(z)
+    x = get("map_norm", lambda n: SecondMomentNorm(name=n))(z)
     for i in range(layers):
-        x = EqualizedDense(w_dim, lr_multiplier=lr_multiplier, activation="lrelu", name=f"map_fc{i}")(x)
-    w = WAverage(w_avg_beta, name="w_avg")(x)
-    return keras.Model(z, w, name="mapping")
+        x = get(f"map_fc{i}", lambda n: EqualizedDense(w_dim, lr_multiplier=lr_multiplier, activation="lrelu",
+                                                       name=n))(x)
+    return get("w_avg", lambda n: WAverage(w_avg_beta, name=n))(x)
 
 
-def build_synthesis(w_dim, image_size, channels, filters, max_filters):
+def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters):
     """[w, noise maps] -> image: a learned 4x4 constant, per resolution two modulated 3x3 convolutions (the first
     upsampling) with noise, and skip ToRGB outputs summed over resolutions (bilinear upsampling between)."""
-    w = keras.Input((w_dim,), name="w")
-    noise = {name: keras.Input((res, res, 1), name=name) for name, res in noise_input_shapes(image_size)}
-
     def affine(units, name):
-        return EqualizedDense(units, bias_init=1.0, name=f"{name}_affine")(w)
+        return get(f"{name}_affine", lambda n: EqualizedDense(units, bias_init=1.0, name=n))(w)
 
     top = _channels(4, image_size, filters, max_filters)
-    x = ConstantInput((4, 4, top), name="g_const")(w)
+    x = get("g_const", lambda n: ConstantInput((4, 4, top), name=n))(w)
     image = None
     for res in _resolutions(image_size):
         out = _channels(res, image_size, filters, max_filters)
-        convs = [("1", False)] if res == 4 else [("0", True), ("1", False)]
-        for index, upsample in convs:
+        for index, upsample in ([("1", False)] if res == 4 else [("0", True), ("1", False)]):
             name = f"g_{res}_conv{index}"
-            x = ModulatedConv2D(out, 3, upsample=upsample, name=name)(
-                [x, affine(int(x.shape[-1]), name), noise[f"noise_{res}_{index}"]])
-        rgb = ModulatedConv2D(channels, 1, demodulate=False, use_noise=False, activation="linear",
-                              name=f"g_{res}_torgb")([x, affine(out, f"g_{res}_torgb")])
+            styles = affine(int(x.shape[-1]), name)
+            x = get(name, lambda n: ModulatedConv2D(out, 3, upsample=upsample, name=n))(
+                [x, styles, noise[f"noise_{res}_{index}"]])
+        styles = affine(out, f"g_{res}_torgb")
+        rgb = get(f"g_{res}_torgb", lambda n: ModulatedConv2D(channels, 1, demodulate=False, use_noise=False,
+                                                             activation="linear", name=n))([x, styles])
         if image is not None:
-            image = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"g_{res}_img_up")(image)
-            rgb = keras.layers.Add(name=f"g_{res}_img")([image, rgb])
+            image = get(f"g_{res}_img_up", lambda n: keras.layers.UpSampling2D(2, interpolation="bilinear",
+                                                                               name=n))(image)
+            rgb = get(f"g_{res}_img", lambda n: keras.layers.Add(name=n))([image, rgb])
         image = rgb
-    return keras.Model([w, *noise.values()], image, name="synthesis")
+    return image
+
+
+def _noise_inputs(image_size):
+    return {name: keras.Input((res, res, 1), name=name) for name, res in noise_input_shapes(image_size)}
 
 
 def build_stylegan2_discriminator(image_size, channels, filters, max_filters, mbstd_group):
@@ -127,7 +136,7 @@ class StyleGAN2(GAN):
     transfer_heads = {"g_4_torgb": "output_channels", "g_8_torgb": "output_channels", "g_16_torgb": "output_channels",
                       "g_32_torgb": "output_channels", "g_64_torgb": "output_channels",
                       "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels"}
-    few_shot_methods = GAN.few_shot_methods + ("freeze_d",)
+    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "cdc", "scale_shift")
     extra_metrics = ("r1",)
     config_fields = ("w_dim", "mapping_layers", "mapping_lr_multiplier", "filters", "max_filters", "r1_gamma",
                      "r1_interval", "mbstd_group", "w_avg_beta")
@@ -146,14 +155,14 @@ class StyleGAN2(GAN):
 
     # ----------------------------------------------------------------- wiring
     def build_generator(self):
-        mapping = build_mapping(self.latent_dim, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier,
-                                self.w_avg_beta)
-        synthesis = build_synthesis(self.w_dim, self.image_size, self.channels, self.filters, self.max_filters)
-        z = keras.Input((self.latent_dim,), name="z")
-        noise = [keras.Input((res, res, 1), name=name) for name, res in noise_input_shapes(self.image_size)]
-        images = synthesis([mapping(z), *noise])
+        """One flat functional model ``[z, noise maps] -> images`` (every layer reachable by name: CDC, freezing and
+        the style-path adaptations address them); `mapping` and `synthesis` are views on its layers."""
+        z, noise = keras.Input((self.latent_dim,), name="z"), _noise_inputs(self.image_size)
+        get = _layer_factory()
+        w = mapping_graph(z, get, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier, self.w_avg_beta)
+        images = synthesis_graph(w, noise, get, self.image_size, self.channels, self.filters, self.max_filters)
         images = keras.layers.Activation("linear", dtype="float32", name="g_out")(images)
-        return keras.Model([z, *noise], images, name="generator")
+        return keras.Model([z, *noise.values()], images, name="generator")
 
     def build_discriminator(self):
         return build_stylegan2_discriminator(self.image_size, self.channels, self.filters, self.max_filters,
@@ -184,17 +193,32 @@ class StyleGAN2(GAN):
         return 0.5 * self.r1_gamma * self.r1_interval * penalty, {"r1": tf.reduce_mean(penalty)}
 
     # ------------------------------------------------------------- sampling
+    def _views(self):
+        """``(mapping, synthesis)``: models ``z -> w`` and ``[w, noise maps] -> images`` on the sampler's layers."""
+        sampler = self.sampler
+        if getattr(self, "_view_cache", (None,))[0] is not sampler:
+            get = _layer_factory(sampler)
+            z, w, noise = keras.Input((self.latent_dim,), name="z"), keras.Input((self.w_dim,), name="w"), \
+                _noise_inputs(self.image_size)
+            mapping = keras.Model(z, mapping_graph(z, get, self.w_dim, self.mapping_layers, 0, 0), name="mapping")
+            synthesis = keras.Model([w, *noise.values()], synthesis_graph(
+                w, noise, get, self.image_size, self.channels, self.filters, self.max_filters), name="synthesis")
+            object.__setattr__(self, "_view_cache", (sampler, mapping, synthesis))  # views: not tracked or saved
+        return self._view_cache[1:]
+
     @property
     def mapping(self):
-        return self.sampler.get_layer("mapping")
+        """``z -> w`` on the sampler's (the EMA generator's, when on) layers."""
+        return self._views()[0]
 
     @property
     def synthesis(self):
-        return self.sampler.get_layer("synthesis")
+        """``[w, noise maps] -> images`` on the sampler's layers."""
+        return self._views()[1]
 
     def truncated_images(self, z, truncation, seed):
         """Images of ``z`` with w pulled towards the average w by `truncation` (1: none)."""
-        w = self.mapping.get_layer("w_avg").truncate(self.mapping(z, training=False), truncation)
+        w = self.sampler.get_layer("w_avg").truncate(self.mapping(z, training=False), truncation)
         noise = self.extra_generator_inputs(tf.shape(z)[0], seed)
         return self.synthesis([w, *noise], training=False)
 
@@ -214,6 +238,22 @@ class StyleGAN2(GAN):
             if layer.name.startswith("d_block"):
                 blocks.setdefault(int(layer.name.split("_")[1][5:]), []).append(layer.name)
         return [blocks[i] for i in sorted(blocks)]
+
+    def cdc_layers(self):
+        """The output of every synthesis resolution but the last (``g_{res}_conv1``), as the authors compare
+        intermediate synthesis features."""
+        return [f"g_{res}_conv1" for res in _resolutions(self.image_size)[:-1]]
+
+    def cdc_patch_layer(self):
+        """The output of D's second-to-last residual block (8x8)."""
+        return self.discriminator_blocks()[max(len(self.discriminator_blocks()) - 2, 0)][-1]
+
+    def scale_shift_layers(self, output_layer=True):
+        """The style path: each synthesis layer's affine map from w to its per-channel styles (the style-based
+        counterpart of normalisation scale and shift), plus the ToRGB layers when `output_layer`."""
+        names = [layer.name for layer in self.generator.layers if layer.name.endswith("_affine")]
+        return names + ([layer.name for layer in self.generator.layers if layer.name.endswith("_torgb")]
+                        if output_layer else [])
 
     def serving_signatures(self, batch_size=None, seq_len=None):
         """The GAN signatures (``serving_default(z, truncation)`` in place of ``serving_default(z)``; noise from

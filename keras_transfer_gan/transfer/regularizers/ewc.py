@@ -35,10 +35,10 @@ def estimate_fisher(source, n_samples=64, seed=0):
     num_classes = getattr(source, "num_classes", 0)
 
     @tf.function
-    def squared_gradients(z, label):
+    def squared_gradients(z, label, key):
         with tf.GradientTape() as tape:
             inputs = source.generator_inputs(z, label if num_classes else None, None)
-            fake = source.generator(inputs, training=False)
+            fake = source.generator(source.with_extra_inputs(inputs, key), training=False)  # e.g. noise maps
             logits, _ = source.discriminator_outputs(fake, label if num_classes else None, False)
             loss = tf.reduce_mean(g_loss_fn(logits))
         return [tf.square(g) for g in tape.gradient(loss, weights)]
@@ -46,7 +46,8 @@ def estimate_fisher(source, n_samples=64, seed=0):
     totals = [np.zeros(w.shape, np.float64) for w in weights]
     for i in range(n_samples):
         label = tf.constant([i % num_classes if num_classes else 0], tf.int32)
-        for total, g in zip(totals, squared_gradients(z_all[i:i + 1], label)):
+        key = tf.constant([int(seed), 4243 + i], tf.int64)
+        for total, g in zip(totals, squared_gradients(z_all[i:i + 1], label, key)):
             total += g.numpy()
     return {f"{source.generator.name}/{w.path}": (t / n_samples).astype(np.float32) for w, t in zip(weights, totals)}
 
