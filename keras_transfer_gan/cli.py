@@ -156,6 +156,8 @@ flags.DEFINE_integer("vocab_size", None, "Text models: keep the most frequent ch
 flags.DEFINE_string("prompt", "The ", "Text models: the text to continue.")
 flags.DEFINE_integer("length", 400, "Text models: characters to generate.")
 flags.DEFINE_float("temperature", 0.8, "Text models: sampling temperature (0: most likely).")
+flags.DEFINE_float("truncation", None, "sample: the truncation psi of a model that has one (StyleGAN2: w pulled "
+                   "towards its average; 1: none, 0.7 typical).")
 flags.DEFINE_string("from", None, "transfer: the source: a zoo name, a .keras / .h5 file, a `ktg train` "
                     "directory or an exported SavedModel.")
 flags.DEFINE_string("recipe", "auto", _recipe_help())
@@ -193,7 +195,7 @@ COMMAND_FLAGS = {
     "train": {"model", "out", "epochs", "lr", "beta1", "model_args", "tiny", "strategy", "loop", "resume",
               "precision", "jit_compile", "steps_per_execution", "checkpoint_every", "on_nonfinite", "deterministic",
               "verbose", "vocab_size", "steps", "sample_every", "augment", *_DATA, *_TEXT},
-    "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", "verbose", *_TEXT},
+    "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", "verbose", "truncation", *_TEXT},
     "transfer": {"from", "out", "epochs", "lr", "model_args", "recipe", "verbose", "unsafe", "strategy", "precision",
                  *_DATA, *TASK_OPTIONS},
     "export": {"model", "out", "format", "quantize", "name", "version", "overwrite", "signature", "batch_size",
@@ -281,7 +283,7 @@ def cmd_sample():
     _required("model", "out")
     path = sample_run(FLAGS.model, FLAGS.out, n=FLAGS.n, seed=FLAGS.seed, dataset=FLAGS.dataset,
                       data_dir=FLAGS.data_dir, prompt=FLAGS.prompt, length=FLAGS.length,
-                      temperature=FLAGS.temperature, safe_mode=not FLAGS.unsafe)
+                      temperature=FLAGS.temperature, safe_mode=not FLAGS.unsafe, truncation=FLAGS.truncation)
     print(f"samples: {path}")
     return 0
 

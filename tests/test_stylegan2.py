@@ -201,3 +201,19 @@ def test_few_shot_methods_run_on_it(images):
     assert not target.discriminator.get_layer("d_block1_conv0").trainable
     logs = target.fit(tf.data.Dataset.from_tensor_slices(images[:16]).batch(8), epochs=1, verbose=0).history
     assert logs["g_penalty"][0] > 0 and np.isfinite(logs["d_loss"][0])
+
+
+def test_ktg_sample_takes_truncation_where_the_model_declares_it(tmp_path):
+    import subprocess
+    import sys
+
+    model = create_model("stylegan2", tiny=True)
+    model.save(str(tmp_path / "sg.keras"))
+    create_model("dcgan", tiny=True).save(str(tmp_path / "dc.keras"))
+    run = [sys.executable, "-m", "keras_transfer_gan.cli", "sample", "--n", "4"]
+    done = subprocess.run(run + ["--model", str(tmp_path / "sg.keras"), "--out", str(tmp_path / "s.png"),
+                                 "--truncation", "0.5"], capture_output=True, text=True)
+    assert done.returncode == 0 and (tmp_path / "s.png").stat().st_size > 0, done.stderr[-500:]
+    bad = subprocess.run(run + ["--model", str(tmp_path / "dc.keras"), "--out", str(tmp_path / "d.png"),
+                                "--truncation", "0.5"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "--truncation: DCGAN has no truncation" in bad.stderr

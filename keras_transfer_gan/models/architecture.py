@@ -15,6 +15,7 @@ tasks and the Model Garden's orbit tasks).
 | ``num_classes`` | classes of a conditional model or a classifier (0: none) |
 | ``default_signature`` | the serving signature TFLite converts by default |
 | ``transfer_heads`` | layer name -> how its weights are carried when a constructor argument changes: ``"input_channels"``, ``"output_channels"``, ``"class_rows"``, ``"class_columns"``, ``"vocabulary_rows"``, ``"vocabulary_columns"`` |
+| ``sample_options`` | the keyword options its `sample` takes beyond the common ones (StyleGAN2's ``truncation``); `ktg sample` passes only these |
 | ``few_shot_methods`` | the few-shot methods it supports (`FEW_SHOT_METHODS`); asking for another is a one-line error (`require_method`) |
 
 | method | contract |
@@ -86,6 +87,8 @@ class Architecture:
     default_signature = "serving_default"
     transfer_heads = {}
     few_shot_methods = ()
+    #: Keyword options `sample` takes beyond ``n``, ``conditions`` and ``seed`` (e.g. ``("truncation",)``).
+    sample_options = ()
     #: Whether `compile` takes ``augment=`` (an augmentation of the discriminator's input: DiffAugment, ADA).
     takes_augment = False
     #: Constructor arguments kept in attributes of the same name; `config_values` reads them back for

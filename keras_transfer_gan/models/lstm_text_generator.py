@@ -63,6 +63,7 @@ class LSTMTextGenerator(SingleOptimizerModel):
     consumes = "text"
     conditions = "prompt"
     generates = "text"
+    sample_options = ("temperature",)
     default_signature = "next_token_logits"
     transfer_heads = {"embedding": "vocabulary_rows", "logits": "vocabulary_columns"}
     config_fields = ("embedding_dim", "units", "ema_decay", "seed")
