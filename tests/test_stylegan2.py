@@ -217,3 +217,19 @@ def test_ktg_sample_takes_truncation_where_the_model_declares_it(tmp_path):
     bad = subprocess.run(run + ["--model", str(tmp_path / "dc.keras"), "--out", str(tmp_path / "d.png"),
                                 "--truncation", "0.5"], capture_output=True, text=True)
     assert bad.returncode != 0 and "--truncation: DCGAN has no truncation" in bad.stderr
+
+
+def test_freeze_g_freezes_the_mapping_and_the_first_blocks():
+    from keras_transfer_gan.transfer import freeze_generator_blocks
+
+    model = create_model("stylegan2", tiny=True)
+    blocks = model.generator_blocks()
+    assert len(blocks) == 3 and "map_fc0" in blocks[0] and "g_const" in blocks[0]
+    assert set(blocks[2]) >= {"g_16_conv0", "g_16_conv0_affine", "g_16_conv1", "g_16_torgb"}
+    freeze_generator_blocks(model, 2)
+    trainable = {w.path.split("/")[0] for w in model.generator.trainable_weights}
+    assert trainable == {name for name in blocks[2] if model.generator.get_layer(name).weights}
+    with pytest.raises(ValueError, match="freeze_g: the generator has 3 blocks, cannot freeze 4"):
+        freeze_generator_blocks(model, 4)
+    with pytest.raises(ValueError, match="DCGAN does not support freeze_g"):
+        freeze_generator_blocks(create_model("dcgan", tiny=True), 1)

@@ -27,6 +27,7 @@ tasks and the Model Garden's orbit tasks).
 | ``class_probabilities(images)`` | class probabilities (pseudo-labels, metrics) |
 | ``training_state()`` | the training settings' state a checkpoint must hold (ADA's p) |
 | ``discriminator_blocks()`` | Freeze-D: the discriminator's blocks from its input, each a list of layer names |
+| ``generator_blocks()`` | FreezeG: the generator's blocks from its input, each a list of layer names |
 | ``cdc_layers()`` | CDC: the generator layers whose activations are compared |
 | ``cdc_patch_layer()`` | CDC: the discriminator layer whose output its patch-level head reads |
 | ``scale_shift_layers(output_layer)`` | scale/shift adaptation: the generator layers it trains |
@@ -44,7 +45,7 @@ import tensorflow as tf
 HEAD_KINDS = ("input_channels", "output_channels", "class_rows", "class_columns", "vocabulary_rows",
               "vocabulary_columns")
 #: The few-shot methods an architecture can declare (`few_shot_methods`), by the names `ktg transfer` uses.
-FEW_SHOT_METHODS = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
+FEW_SHOT_METHODS = ("freeze_d", "freeze_g", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
 
 
 @dataclasses.dataclass
@@ -134,6 +135,11 @@ class Architecture:
         """Freeze-D: ``[[layer name, ...] of block 1, [...] of block 2, ...]``, from the discriminator's input."""
         self.require_method("freeze_d")
         raise NotImplementedError(f"{type(self).__name__} declares freeze_d but not discriminator_blocks()")
+
+    def generator_blocks(self):
+        """FreezeG: ``[[layer name, ...] of block 1, ...]``, from the generator's input."""
+        self.require_method("freeze_g")
+        raise NotImplementedError(f"{type(self).__name__} declares freeze_g but not generator_blocks()")
 
     def cdc_layers(self):
         """CDC: names of the generator layers whose activations CDC compares."""

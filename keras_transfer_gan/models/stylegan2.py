@@ -137,7 +137,7 @@ class StyleGAN2(GAN):
     transfer_heads = {"g_4_torgb": "output_channels", "g_8_torgb": "output_channels", "g_16_torgb": "output_channels",
                       "g_32_torgb": "output_channels", "g_64_torgb": "output_channels",
                       "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels"}
-    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "cdc", "scale_shift")
+    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "freeze_g", "cdc", "scale_shift")
     extra_metrics = ("r1",)
     config_fields = ("w_dim", "mapping_layers", "mapping_lr_multiplier", "filters", "max_filters", "r1_gamma",
                      "r1_interval", "mbstd_group", "w_avg_beta")
@@ -239,6 +239,19 @@ class StyleGAN2(GAN):
             if layer.name.startswith("d_block"):
                 blocks.setdefault(int(layer.name.split("_")[1][5:]), []).append(layer.name)
         return [blocks[i] for i in sorted(blocks)]
+
+    def generator_blocks(self):
+        """FreezeG's blocks: the mapping network with the 4x4 block, then one block per resolution (its affine
+        style layers, convolutions and ToRGB). The authors' ``--finetune_loc L`` trains the last L blocks and
+        freezes the rest, the mapping network included: ``freeze_g = len(blocks) - L`` here."""
+        blocks = {}
+        for layer in self.generator.layers:
+            name = layer.name
+            if name.startswith("map_") or name in ("w_avg", "g_const"):
+                blocks.setdefault(4, []).append(name)
+            elif name.startswith("g_") and name.split("_")[1].isdigit():
+                blocks.setdefault(int(name.split("_")[1]), []).append(name)
+        return [blocks[res] for res in sorted(blocks)]
 
     def cdc_layers(self):
         """The output of every synthesis resolution but the last (``g_{res}_conv1``), as the authors compare

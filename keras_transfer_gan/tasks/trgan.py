@@ -21,6 +21,8 @@ class TrGANOptions(StepOptions):
     """TrGAN's options: the few-shot methods and best-checkpoint selection."""
 
     freeze_d: int = option(0, "Freeze the discriminator's first K blocks (Freeze-D).", minimum=0)
+    freeze_g: int = option(0, "Freeze the generator's first K blocks (FreezeG; a style-based generator's first "
+                           "block holds its mapping network).", minimum=0)
     augment: str = option("none", "Augmentation on D's input.", choices=AUGMENTS)
     l2_sp: tuple = option(None, "L2-SP towards the source weights: 'alpha,beta'.", parse=_pair,
                           metavar="alpha,beta")
@@ -41,7 +43,7 @@ class TrGANOptions(StepOptions):
 
 
 def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None, cdc=None, cdc_anchors=10,
-          ewc=None, scale_shift=None, scale_shift_output=False, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
+          ewc=None, freeze_g=0, scale_shift=None, scale_shift_output=False, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
           verbose=0, report_to=None, checkpoint_every=None, resume=False, **overrides):
     """TrGAN (Wang et al., 2018): start G and D from a source GAN and fine-tune both on the target data.
 
@@ -53,6 +55,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         dataset: batched target images (``(images, labels)`` for a conditional GAN).
         epochs, steps_per_epoch: the training budget.
         freeze_d: int. Freeze D's first k blocks (Freeze-D). Defaults to 0.
+        freeze_g: int. Freeze G's first k blocks (FreezeG). Defaults to 0.
         augment: ``"diffaugment"``, ``"ada"``, None or a callable on D's input.
         l2_sp: None or ``(alpha, beta)``: L2-SP towards the source weights.
         cdc: None or float: the weight of a `CDC` term on G's loss (the authors' 1000).
@@ -77,7 +80,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
     from keras_transfer_gan.transfer import FreezeSummary, RecipeResult, fold_modulation
 
     check_positive("trgan", epochs=epochs, steps_per_epoch=steps_per_epoch)
-    options = TrGANOptions(freeze_d=freeze_d, augment=augment if isinstance(augment, str) else "none", l2_sp=l2_sp,
+    options = TrGANOptions(freeze_d=freeze_d, freeze_g=freeze_g, augment=augment if isinstance(augment, str) else "none", l2_sp=l2_sp,
                            cdc=cdc, cdc_anchors=cdc_anchors, ewc=ewc, scale_shift=scale_shift or "none", scale_shift_output=scale_shift_output)
     source = source_model(source)
     TrGAN().check(source)
@@ -107,6 +110,7 @@ def build_trgan_target(source, options, augment=None, learning_rate=None, ewc_se
     """
     from keras_transfer_gan.training import compile_for_training
     from keras_transfer_gan.transfer import (CDC, EWC, L2SP, derive_model, freeze_discriminator_blocks,
+                                             freeze_generator_blocks,
                                              named_weights, scale_shift_target)
     from keras_transfer_gan.transfer.augmentation import make_augment
 
@@ -121,6 +125,8 @@ def build_trgan_target(source, options, augment=None, learning_rate=None, ewc_se
         model, report = derive_model(source, **overrides)
     if options.freeze_d:  # layers adapted to new channels stay trainable: frozen, they would leave D colour-blind
         changed += freeze_discriminator_blocks(model, options.freeze_d, keep_trainable=report).changed
+    if options.freeze_g:
+        changed += freeze_generator_blocks(model, options.freeze_g, keep_trainable=report).changed
     penalty = None
     if options.l2_sp is not None:
         penalty = L2SP({k: v.numpy() for k, v in named_weights(source).items()}, *options.l2_sp)
@@ -133,7 +139,8 @@ def build_trgan_target(source, options, augment=None, learning_rate=None, ewc_se
 
 def _methods(options):
     """The few-shot methods `options` switch on, by `Architecture.few_shot_methods` name."""
-    on = {"freeze_d": options.freeze_d, "l2_sp": options.l2_sp is not None, "cdc": options.cdc, "ewc": options.ewc,
+    on = {"freeze_d": options.freeze_d, "freeze_g": options.freeze_g, "l2_sp": options.l2_sp is not None,
+          "cdc": options.cdc, "ewc": options.ewc,
           "scale_shift": options.scale_shift != "none", "adafm": options.scale_shift == "adafm"}
     return [name for name, value in on.items() if value]
 
@@ -181,7 +188,7 @@ class TrGAN(Task):
         overrides = dict(channels=int(spec.shape[-1]), **({"image_size": size} if context.image_size else {}))
         selector = keep_best_selector(context, options, size, overrides["channels"]) if options.keep_best else None
         settings = {k: v for k, v in options.as_dict().items()
-                    if k in ("freeze_d", "augment", "l2_sp", "cdc", "cdc_anchors", "ewc", "scale_shift",
+                    if k in ("freeze_d", "freeze_g", "augment", "l2_sp", "cdc", "cdc_anchors", "ewc", "scale_shift",
                              "scale_shift_output")}
         return trgan(source, data, epochs=context.epochs_for(options), keep_best=selector, learning_rate=context.lr,
                      callbacks=context.callbacks(), verbose=context.verbose, report_to=context.report_to,

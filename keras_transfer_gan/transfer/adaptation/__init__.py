@@ -4,6 +4,7 @@ from keras_transfer_gan.transfer.adaptation.freeze_summary import FreezeSummary
 from keras_transfer_gan.transfer.adaptation.freezing import (
     freeze,
     freeze_discriminator_blocks,
+    freeze_generator_blocks,
     layer_paths,
     set_trainable,
     unfreeze,
@@ -14,6 +15,6 @@ from keras_transfer_gan.transfer.adaptation.transfer_report import TransferRepor
 from keras_transfer_gan.transfer.adaptation.weights import named_weights, submodels, transfer_weights
 
 __all__ = ["FreezeSummary", "TransferReport", "adapt_scale_shift", "carry_weights", "derive_model",
-           "fold_modulation", "freeze", "freeze_discriminator_blocks", "layer_paths", "named_weights",
+           "fold_modulation", "freeze", "freeze_discriminator_blocks", "freeze_generator_blocks", "layer_paths", "named_weights",
            "rebuild_heads", "rebuilt_target", "scale_shift_target", "set_trainable", "submodels",
            "transfer_weights", "unfreeze"]

@@ -78,15 +78,25 @@ def freeze_discriminator_blocks(model, k, keep_trainable=()):
             conv weighs the three channels alike, so D is colour-blind until
             that conv trains: freezing it would stop G from ever learning colour.
     """
-    check_positive_int(k, "k", "freeze_d", minimum=0)
-    blocks = model.discriminator_blocks()
+    return _freeze_blocks(model, model.discriminator, model.discriminator_blocks(), k, keep_trainable, "freeze_d")
+
+
+def freeze_generator_blocks(model, k, keep_trainable=()):
+    """FreezeG (Lee et al., 2020): freeze the generator's first `k` blocks from its input, as the model declares
+    them (`generator_blocks()`; a style-based generator's first block holds its mapping network), so only
+    the later, higher-resolution blocks adapt. `keep_trainable` as for `freeze_discriminator_blocks`."""
+    return _freeze_blocks(model, model.generator, model.generator_blocks(), k, keep_trainable, "freeze_g")
+
+
+def _freeze_blocks(model, part, blocks, k, keep_trainable, method):
+    check_positive_int(k, "k", method, minimum=0)
     if isinstance(keep_trainable, TransferReport):
         keep_trainable = sorted({p.split("/")[1] for p in keep_trainable.by_status("adapted")
-                                 if p.startswith(f"{model.discriminator.name}/")})
+                                 if p.startswith(f"{part.name}/")})
     if k > len(blocks):
-        raise ValueError(f"freeze_d: the discriminator has {len(blocks)} blocks, cannot freeze {k}")
+        raise ValueError(f"{method}: the {part.name} has {len(blocks)} blocks, cannot freeze {k}")
     names, keep = {name for block in blocks[:k] for name in block}, set(keep_trainable)
-    chosen = [p for p, _ in layer_paths(model, model.discriminator.name)
+    chosen = [p for p, _ in layer_paths(model, part.name)
               if p.split("/")[1] in names and p.split("/")[-1] not in keep]
     if not chosen:
         return FreezeSummary.of(model, [])
