@@ -233,3 +233,22 @@ def test_freeze_g_freezes_the_mapping_and_the_first_blocks():
         freeze_generator_blocks(model, 4)
     with pytest.raises(ValueError, match="DCGAN does not support freeze_g"):
         freeze_generator_blocks(create_model("dcgan", tiny=True), 1)
+
+
+def test_latent_adaptor_starts_as_the_source_and_trains_alone(images):
+    from keras_transfer_gan.tasks.trgan import TrGANOptions, build_trgan_target
+    from tests.helpers import spread_weights
+
+    source = spread_weights(create_model("stylegan2", tiny=True), seed=2)
+    target, _, _ = build_trgan_target(source, TrGANOptions(latent_adaptor=True))
+    np.testing.assert_allclose(target.generate(4, seed=5), source.generate(4, seed=5), atol=1e-5)  # identity at first
+    assert {w.path.split("/")[0] for w in target.generator.trainable_weights} == {"w_adaptor"}
+    before = {w.path: w.numpy() for w in target.generator.weights}
+    target.fit(tf.data.Dataset.from_tensor_slices(images[:16]).batch(8), epochs=1, verbose=0)
+    moved = {p for p, v in before.items()
+             if not np.allclose(v, {w.path: w.numpy() for w in target.generator.weights}[p])}
+    assert moved and all(p.startswith("w_adaptor/") or p.startswith("w_avg/") for p in moved), moved
+    with pytest.raises(ValueError, match="not both"):
+        build_trgan_target(source, TrGANOptions(latent_adaptor=True, scale_shift="bn"))
+    with pytest.raises(ValueError, match="DCGAN does not support latent_adaptor"):
+        build_trgan_target(create_model("dcgan", tiny=True), TrGANOptions(latent_adaptor=True))

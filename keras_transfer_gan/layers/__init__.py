@@ -1,5 +1,6 @@
 """Building blocks shared by architectures and transfer methods."""
 
+from keras_transfer_gan.layers.affine_adaptor import AffineAdaptor
 from keras_transfer_gan.layers.constant_input import ConstantInput
 from keras_transfer_gan.layers.equalized_conv2d import EqualizedConv2D
 from keras_transfer_gan.layers.equalized_dense import EqualizedDense
@@ -9,5 +10,5 @@ from keras_transfer_gan.layers.modulated_conv2d_transpose import ModulatedConv2D
 from keras_transfer_gan.layers.second_moment_norm import SecondMomentNorm
 from keras_transfer_gan.layers.w_average import WAverage
 
-__all__ = ["ConstantInput", "EqualizedConv2D", "EqualizedDense", "MinibatchStd", "ModulatedConv2D", "ModulatedConv2DTranspose",
+__all__ = ["AffineAdaptor", "ConstantInput", "EqualizedConv2D", "EqualizedDense", "MinibatchStd", "ModulatedConv2D", "ModulatedConv2DTranspose",
            "SecondMomentNorm", "WAverage"]

@@ -5,7 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
-from keras_transfer_gan.layers import (ConstantInput, EqualizedConv2D, EqualizedDense, MinibatchStd, ModulatedConv2D,
+from keras_transfer_gan.layers import (AffineAdaptor, ConstantInput, EqualizedConv2D, EqualizedDense, MinibatchStd, ModulatedConv2D,
                                        SecondMomentNorm, WAverage)
 from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.gan import GAN
@@ -45,9 +45,12 @@ def mapping_graph(z, get, w_dim, layers, lr_multiplier, w_avg_beta):
     return get("w_avg", lambda n: WAverage(w_avg_beta, name=n))(x)
 
 
-def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters):
+def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters, latent_adaptor=False):
     """[w, noise maps] -> image: a learned 4x4 constant, per resolution two modulated 3x3 convolutions (the first
-    upsampling) with noise, and skip ToRGB outputs summed over resolutions (bilinear upsampling between)."""
+    upsampling) with noise, and skip ToRGB outputs summed over resolutions (bilinear upsampling between). With
+    `latent_adaptor`, w first goes through an `AffineAdaptor` (``w_adaptor``, the identity until trained)."""
+    if latent_adaptor:
+        w = get("w_adaptor", lambda n: AffineAdaptor(name=n))(w)
     def affine(units, name):
         return get(f"{name}_affine", lambda n: EqualizedDense(units, bias_init=1.0, name=n))(w)
 
@@ -127,6 +130,8 @@ class StyleGAN2(GAN):
         r1_interval: int. Lazy R1 every this many steps. Defaults to 16.
         mbstd_group: int. Minibatch standard deviation group. Defaults to 4.
         w_avg_beta: float. Decay of the tracked average w. Defaults to 0.995.
+        latent_adaptor: bool. An identity-initialised affine map of w before synthesis (``w_adaptor``; GenDA's
+            latent adaptor, which `latent_adaptor_target` trains alone). Defaults to False.
         image_size, channels, ema_decay, seed: as `GAN`.
     """
 
@@ -137,13 +142,14 @@ class StyleGAN2(GAN):
     transfer_heads = {"g_4_torgb": "output_channels", "g_8_torgb": "output_channels", "g_16_torgb": "output_channels",
                       "g_32_torgb": "output_channels", "g_64_torgb": "output_channels",
                       "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels"}
-    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "freeze_g", "cdc", "scale_shift")
+    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "freeze_g", "cdc", "scale_shift", "latent_adaptor")
     extra_metrics = ("r1",)
     config_fields = ("w_dim", "mapping_layers", "mapping_lr_multiplier", "filters", "max_filters", "r1_gamma",
-                     "r1_interval", "mbstd_group", "w_avg_beta")
+                     "r1_interval", "mbstd_group", "w_avg_beta", "latent_adaptor")
 
     def __init__(self, latent_dim=64, w_dim=64, mapping_layers=2, mapping_lr_multiplier=0.01, filters=32,
-                 max_filters=128, r1_gamma=0.1, r1_interval=16, mbstd_group=4, w_avg_beta=0.995, **kwargs):
+                 max_filters=128, r1_gamma=0.1, r1_interval=16, mbstd_group=4, w_avg_beta=0.995, latent_adaptor=False,
+                 **kwargs):
         if r1_gamma < 0 or r1_interval < 1:
             raise ValueError(f"StyleGAN2: r1_gamma must be >= 0 and r1_interval >= 1, got {r1_gamma!r}, "
                              f"{r1_interval!r}")
@@ -151,7 +157,7 @@ class StyleGAN2(GAN):
             float(mapping_lr_multiplier)
         self.filters, self.max_filters = int(filters), int(max_filters)
         self.r1_gamma, self.r1_interval, self.mbstd_group = float(r1_gamma), int(r1_interval), int(mbstd_group)
-        self.w_avg_beta = float(w_avg_beta)
+        self.w_avg_beta, self.latent_adaptor = float(w_avg_beta), bool(latent_adaptor)
         super().__init__(latent_dim=latent_dim, **kwargs)
 
     # ----------------------------------------------------------------- wiring
@@ -161,7 +167,8 @@ class StyleGAN2(GAN):
         z, noise = keras.Input((self.latent_dim,), name="z"), _noise_inputs(self.image_size)
         get = _layer_factory()
         w = mapping_graph(z, get, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier, self.w_avg_beta)
-        images = synthesis_graph(w, noise, get, self.image_size, self.channels, self.filters, self.max_filters)
+        images = synthesis_graph(w, noise, get, self.image_size, self.channels, self.filters, self.max_filters,
+                                 self.latent_adaptor)
         images = keras.layers.Activation("linear", dtype="float32", name="g_out")(images)
         return keras.Model([z, *noise.values()], images, name="generator")
 
@@ -203,7 +210,8 @@ class StyleGAN2(GAN):
                 _noise_inputs(self.image_size)
             mapping = keras.Model(z, mapping_graph(z, get, self.w_dim, self.mapping_layers, 0, 0), name="mapping")
             synthesis = keras.Model([w, *noise.values()], synthesis_graph(
-                w, noise, get, self.image_size, self.channels, self.filters, self.max_filters), name="synthesis")
+                w, noise, get, self.image_size, self.channels, self.filters, self.max_filters, self.latent_adaptor),
+                name="synthesis")
             object.__setattr__(self, "_view_cache", (sampler, mapping, synthesis))  # views: not tracked or saved
         return self._view_cache[1:]
 

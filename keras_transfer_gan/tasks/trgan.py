@@ -34,6 +34,8 @@ class TrGANOptions(StepOptions):
     scale_shift: str = option("none", "Train only G's normalisation scale/shift (bn, Noguchi & Harada 2019), plus "
                               "per-channel kernel modulation (adafm, Zhao et al. 2020); layers adapted to new "
                               "channels stay trainable.", choices=SCALE_SHIFT)
+    latent_adaptor: bool = option(False, "Train only an affine map of G's latent code w (GenDA's latent adaptor; "
+                                  "a style-based source), D as usual.")
     scale_shift_output: bool = option(False, "--scale_shift: also train G's output layer whole (not in the papers).")
     keep_best: bool = option(False, "End with the weights of the block with the lowest KID against held-out "
                              "images of the train split (outside --limit's subset).")
@@ -43,7 +45,7 @@ class TrGANOptions(StepOptions):
 
 
 def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=None, l2_sp=None, cdc=None, cdc_anchors=10,
-          ewc=None, freeze_g=0, scale_shift=None, scale_shift_output=False, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
+          ewc=None, freeze_g=0, latent_adaptor=False, scale_shift=None, scale_shift_output=False, keep_best=None, learning_rate=None, strategy=None, checkpoint_dir=None, callbacks=(),
           verbose=0, report_to=None, checkpoint_every=None, resume=False, **overrides):
     """TrGAN (Wang et al., 2018): start G and D from a source GAN and fine-tune both on the target data.
 
@@ -56,6 +58,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
         epochs, steps_per_epoch: the training budget.
         freeze_d: int. Freeze D's first k blocks (Freeze-D). Defaults to 0.
         freeze_g: int. Freeze G's first k blocks (FreezeG). Defaults to 0.
+        latent_adaptor: bool. Train only G's latent adaptor (GenDA; `latent_adaptor_target`). Defaults to False.
         augment: ``"diffaugment"``, ``"ada"``, None or a callable on D's input.
         l2_sp: None or ``(alpha, beta)``: L2-SP towards the source weights.
         cdc: None or float: the weight of a `CDC` term on G's loss (the authors' 1000).
@@ -80,7 +83,7 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
     from keras_transfer_gan.transfer import FreezeSummary, RecipeResult, fold_modulation
 
     check_positive("trgan", epochs=epochs, steps_per_epoch=steps_per_epoch)
-    options = TrGANOptions(freeze_d=freeze_d, freeze_g=freeze_g, augment=augment if isinstance(augment, str) else "none", l2_sp=l2_sp,
+    options = TrGANOptions(freeze_d=freeze_d, freeze_g=freeze_g, latent_adaptor=latent_adaptor, augment=augment if isinstance(augment, str) else "none", l2_sp=l2_sp,
                            cdc=cdc, cdc_anchors=cdc_anchors, ewc=ewc, scale_shift=scale_shift or "none", scale_shift_output=scale_shift_output)
     source = source_model(source)
     TrGAN().check(source)
@@ -110,14 +113,19 @@ def build_trgan_target(source, options, augment=None, learning_rate=None, ewc_se
     """
     from keras_transfer_gan.training import compile_for_training
     from keras_transfer_gan.transfer import (CDC, EWC, L2SP, derive_model, freeze_discriminator_blocks,
-                                             freeze_generator_blocks,
+                                             freeze_generator_blocks, latent_adaptor_target,
                                              named_weights, scale_shift_target)
     from keras_transfer_gan.transfer.augmentation import make_augment
 
     for method in _methods(options):
         source.require_method(method)
     changed = []
-    if options.scale_shift != "none":
+    if options.latent_adaptor and options.scale_shift != "none":
+        raise ValueError("trgan: choose --latent_adaptor or --scale_shift, not both")
+    if options.latent_adaptor:
+        model, report, summary = latent_adaptor_target(source, **overrides)
+        changed += summary.changed
+    elif options.scale_shift != "none":
         model, report, summary = scale_shift_target(source, kernels=options.scale_shift == "adafm",
                                                     output_layer=options.scale_shift_output, **overrides)
         changed += summary.changed
@@ -141,7 +149,8 @@ def _methods(options):
     """The few-shot methods `options` switch on, by `Architecture.few_shot_methods` name."""
     on = {"freeze_d": options.freeze_d, "freeze_g": options.freeze_g, "l2_sp": options.l2_sp is not None,
           "cdc": options.cdc, "ewc": options.ewc,
-          "scale_shift": options.scale_shift != "none", "adafm": options.scale_shift == "adafm"}
+          "scale_shift": options.scale_shift != "none", "adafm": options.scale_shift == "adafm",
+          "latent_adaptor": options.latent_adaptor}
     return [name for name, value in on.items() if value]
 
 
@@ -188,7 +197,7 @@ class TrGAN(Task):
         overrides = dict(channels=int(spec.shape[-1]), **({"image_size": size} if context.image_size else {}))
         selector = keep_best_selector(context, options, size, overrides["channels"]) if options.keep_best else None
         settings = {k: v for k, v in options.as_dict().items()
-                    if k in ("freeze_d", "freeze_g", "augment", "l2_sp", "cdc", "cdc_anchors", "ewc", "scale_shift",
+                    if k in ("freeze_d", "freeze_g", "latent_adaptor", "augment", "l2_sp", "cdc", "cdc_anchors", "ewc", "scale_shift",
                              "scale_shift_output")}
         return trgan(source, data, epochs=context.epochs_for(options), keep_best=selector, learning_rate=context.lr,
                      callbacks=context.callbacks(), verbose=context.verbose, report_to=context.report_to,
