@@ -252,3 +252,19 @@ def test_latent_adaptor_starts_as_the_source_and_trains_alone(images):
         build_trgan_target(source, TrGANOptions(latent_adaptor=True, scale_shift="bn"))
     with pytest.raises(ValueError, match="DCGAN does not support latent_adaptor"):
         build_trgan_target(create_model("dcgan", tiny=True), TrGANOptions(latent_adaptor=True))
+
+
+def test_fused_modulated_conv_equals_the_non_fused_form_with_gradients():
+    x, styles = _x(3, 6, 6, 4), _x(3, 4)
+    plain = ModulatedConv2D(5, 3, use_noise=False)
+    fused = ModulatedConv2D(5, 3, use_noise=False, fused=True)
+    plain.build([(None, 6, 6, 4), (None, 4)])
+    fused.build([(None, 6, 6, 4), (None, 4)])
+    fused.set_weights(plain.get_weights())
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, styles])
+        a, b = plain([x, styles]), fused([x, styles])
+    np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    for source in (x, styles, plain.kernel):
+        target = fused.kernel if source is plain.kernel else source
+        np.testing.assert_allclose(tape.gradient(b, target), tape.gradient(a, source), rtol=1e-3, atol=1e-4)

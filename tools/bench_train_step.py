@@ -24,6 +24,7 @@ process.
 
     python tools/bench_train_step.py                              # DCGAN 32x32, batch 64
     python tools/bench_train_step.py --model wgan_gp --size 64 --filters 32
+    python tools/bench_train_step.py --model stylegan2 --filters 32 --latent 64   # stylegan2_fused: grouped convs
     python tools/bench_train_step.py --model dcgan --variants fit,trainer,minimal,fit+xla,trainer+xla,fit+bf16
     python tools/bench_train_step.py --model reference_dcgan     # TF tutorial networks, batch 256 (+ torch)
 
@@ -52,7 +53,8 @@ import tensorflow as tf  # noqa: E402
 from bench_common import count_flops, interleaved, machine, matmul_peak, round_stats  # noqa: E402
 from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.losses import gradient_penalty, kl_divergence  # noqa: E402
-from keras_transfer_gan.models import DCGAN, VAE, WGANGP  # noqa: E402
+from keras_transfer_gan.models import DCGAN, VAE, WGANGP, StyleGAN2  # noqa: E402
+from keras_transfer_gan.models.stylegan2 import noise_input_shapes  # noqa: E402
 from keras_transfer_gan.models.gan import GAN  # noqa: E402
 from keras_transfer_gan.training import SampleGrid, TensorBoardLogger, Trainer, compile_for_training  # noqa: E402
 
@@ -97,6 +99,9 @@ def build_model(args):
         return TutorialDCGAN()
     if args.model == "vae":
         return VAE(latent_dim=args.latent, image_size=args.size, filters=args.filters)
+    if args.model.startswith("stylegan2"):  # stylegan2_fused: the modulated convolutions as grouped convolutions
+        return StyleGAN2(latent_dim=args.latent, w_dim=args.latent, image_size=args.size, filters=args.filters,
+                         max_filters=4 * args.filters, fused_modconv=args.model.endswith("fused"))
     cls = WGANGP if args.model == "wgan_gp" else DCGAN
     extra = {"n_critic": args.n_critic} if args.model == "wgan_gp" else {}
     return cls(latent_dim=args.latent, image_size=args.size, g_filters=args.filters, d_filters=args.filters, **extra)
@@ -168,8 +173,45 @@ def minimal_vae_step(model, jit_compile):
     return step
 
 
+def minimal_stylegan2_step(model, jit_compile):
+    """StyleGAN2's step written out: D (non-saturating, lazy R1 every `r1_interval` steps), then G; fresh noise
+    maps from `tf.random.normal`."""
+    g, d, g_opt, d_opt, latent = model.generator, model.discriminator, model.g_optimizer, model.d_optimizer, \
+        model.latent_dim
+    shapes = [s for _, s in noise_input_shapes(model.image_size)]
+    counter = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+    def fake_of(batch):
+        return g([tf.random.normal([batch, latent]), *[tf.random.normal([batch, s, s, 1]) for s in shapes]],
+                 training=True)
+
+    def r1(real):
+        with tf.GradientTape() as tape:
+            tape.watch(real)
+            logits = d(real, training=True)
+        return tf.reduce_sum(tf.square(tape.gradient(logits, real)), axis=[1, 2, 3])
+
+    @tf.function(jit_compile=jit_compile)
+    def step(real):
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as tape:
+            real_logits, fake_logits = d(real, training=True), d(fake_of(batch), training=True)
+            d_loss = tf.nn.softplus(fake_logits) + tf.nn.softplus(-real_logits)
+            due = tf.equal(counter % model.r1_interval, 0)
+            penalty = tf.cond(due, lambda: r1(tf.identity(real)), lambda: tf.zeros([batch]))
+            d_loss = tf.reduce_mean(d_loss[:, 0] + 0.5 * model.r1_gamma * model.r1_interval * penalty)
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+        with tf.GradientTape() as tape:
+            g_loss = tf.reduce_mean(tf.nn.softplus(-d(fake_of(batch), training=True)))
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+        counter.assign_add(1)
+        return g_loss
+
+    return step
+
+
 MINIMAL = {"dcgan": minimal_gan_step, "reference_dcgan": minimal_gan_step, "wgan_gp": minimal_wgan_gp_step,
-           "vae": minimal_vae_step}
+           "vae": minimal_vae_step, "stylegan2": minimal_stylegan2_step, "stylegan2_fused": minimal_stylegan2_step}
 
 
 # -------------------------------------------------------------------- torch

@@ -45,7 +45,7 @@ def mapping_graph(z, get, w_dim, layers, lr_multiplier, w_avg_beta):
     return get("w_avg", lambda n: WAverage(w_avg_beta, name=n))(x)
 
 
-def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters, latent_adaptor=False):
+def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters, latent_adaptor=False, fused=False):
     """[w, noise maps] -> image: a learned 4x4 constant, per resolution two modulated 3x3 convolutions (the first
     upsampling) with noise, and skip ToRGB outputs summed over resolutions (bilinear upsampling between). With
     `latent_adaptor`, w first goes through an `AffineAdaptor` (``w_adaptor``, the identity until trained)."""
@@ -62,7 +62,7 @@ def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters, l
         for index, upsample in ([("1", False)] if res == 4 else [("0", True), ("1", False)]):
             name = f"g_{res}_conv{index}"
             styles = affine(int(x.shape[-1]), name)
-            x = get(name, lambda n: ModulatedConv2D(out, 3, upsample=upsample, name=n))(
+            x = get(name, lambda n: ModulatedConv2D(out, 3, upsample=upsample, fused=fused, name=n))(
                 [x, styles, noise[f"noise_{res}_{index}"]])
         styles = affine(out, f"g_{res}_torgb")
         rgb = get(f"g_{res}_torgb", lambda n: ModulatedConv2D(channels, 1, demodulate=False, use_noise=False,
@@ -132,6 +132,8 @@ class StyleGAN2(GAN):
         w_avg_beta: float. Decay of the tracked average w. Defaults to 0.995.
         latent_adaptor: bool. An identity-initialised affine map of w before synthesis (``w_adaptor``; GenDA's
             latent adaptor, which `latent_adaptor_target` trains alone). Defaults to False.
+        fused_modconv: bool. Modulated convolutions as one grouped convolution per layer (the same result;
+            see `ModulatedConv2D`). Defaults to False.
         image_size, channels, ema_decay, seed: as `GAN`.
     """
 
@@ -145,11 +147,11 @@ class StyleGAN2(GAN):
     few_shot_methods = GAN.few_shot_methods + ("freeze_d", "freeze_g", "cdc", "scale_shift", "latent_adaptor")
     extra_metrics = ("r1",)
     config_fields = ("w_dim", "mapping_layers", "mapping_lr_multiplier", "filters", "max_filters", "r1_gamma",
-                     "r1_interval", "mbstd_group", "w_avg_beta", "latent_adaptor")
+                     "r1_interval", "mbstd_group", "w_avg_beta", "latent_adaptor", "fused_modconv")
 
     def __init__(self, latent_dim=64, w_dim=64, mapping_layers=2, mapping_lr_multiplier=0.01, filters=32,
                  max_filters=128, r1_gamma=0.1, r1_interval=16, mbstd_group=4, w_avg_beta=0.995, latent_adaptor=False,
-                 **kwargs):
+                 fused_modconv=False, **kwargs):
         if r1_gamma < 0 or r1_interval < 1:
             raise ValueError(f"StyleGAN2: r1_gamma must be >= 0 and r1_interval >= 1, got {r1_gamma!r}, "
                              f"{r1_interval!r}")
@@ -158,6 +160,7 @@ class StyleGAN2(GAN):
         self.filters, self.max_filters = int(filters), int(max_filters)
         self.r1_gamma, self.r1_interval, self.mbstd_group = float(r1_gamma), int(r1_interval), int(mbstd_group)
         self.w_avg_beta, self.latent_adaptor = float(w_avg_beta), bool(latent_adaptor)
+        self.fused_modconv = bool(fused_modconv)
         super().__init__(latent_dim=latent_dim, **kwargs)
 
     # ----------------------------------------------------------------- wiring
@@ -168,7 +171,7 @@ class StyleGAN2(GAN):
         get = _layer_factory()
         w = mapping_graph(z, get, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier, self.w_avg_beta)
         images = synthesis_graph(w, noise, get, self.image_size, self.channels, self.filters, self.max_filters,
-                                 self.latent_adaptor)
+                                 self.latent_adaptor, self.fused_modconv)
         images = keras.layers.Activation("linear", dtype="float32", name="g_out")(images)
         return keras.Model([z, *noise.values()], images, name="generator")
 
@@ -210,7 +213,8 @@ class StyleGAN2(GAN):
                 _noise_inputs(self.image_size)
             mapping = keras.Model(z, mapping_graph(z, get, self.w_dim, self.mapping_layers, 0, 0), name="mapping")
             synthesis = keras.Model([w, *noise.values()], synthesis_graph(
-                w, noise, get, self.image_size, self.channels, self.filters, self.max_filters, self.latent_adaptor),
+                w, noise, get, self.image_size, self.channels, self.filters, self.max_filters, self.latent_adaptor,
+                self.fused_modconv),
                 name="synthesis")
             object.__setattr__(self, "_view_cache", (sampler, mapping, synthesis))  # views: not tracked or saved
         return self._view_cache[1:]
