@@ -268,3 +268,28 @@ def test_fused_modulated_conv_equals_the_non_fused_form_with_gradients():
     for source in (x, styles, plain.kernel):
         target = fused.kernel if source is plain.kernel else source
         np.testing.assert_allclose(tape.gradient(b, target), tape.gradient(a, source), rtol=1e-3, atol=1e-4)
+
+
+def test_class_conditional_stylegan2_trains_on_labels_and_samples_by_class(tmp_path, images):
+    from keras_transfer_gan.transfer import derive_model
+    from tests.helpers import spread_weights
+
+    model = spread_weights(create_model("cstylegan2", tiny=True, num_classes=3), seed=4)
+    assert model.consumes == "labelled_images" and model.conditions == "labels"
+    compile_for_training(model)
+    labels = np.arange(32) % 3
+    history = model.fit(tf.data.Dataset.from_tensor_slices((images, labels)).batch(8), epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"][0]) and history["r1"][0] > 0
+    z = np.repeat(RNG.standard_normal((1, 16)).astype("float32"), 3, axis=0)
+    by_class = model.generate(z, labels=[0, 1, 2], seed=0)
+    assert not np.allclose(by_class[0], by_class[1])  # the same z, another class: another image
+    truncated = model.sample(3, conditions=[2, 2, 2], seed=0, truncation=0.0)
+    np.testing.assert_allclose(truncated[0], truncated[1], atol=1e-5)
+    with pytest.raises(ValueError, match="labels must be in"):
+        model.generate(2, labels=[0, 5])
+    path = str(tmp_path / "c.keras")
+    model.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path).generate(4, seed=1), model.generate(4, seed=1),
+                               atol=1e-5)
+    target, report = derive_model(model, num_classes=5)  # class rows carried, new ones added
+    assert report.counts()["adapted"] == 2 and target.generate(5, seed=0).shape == (5, 16, 16, 1)

@@ -9,6 +9,7 @@ from keras_transfer_gan.layers import (AffineAdaptor, ConstantInput, EqualizedCo
                                        SecondMomentNorm, WAverage)
 from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.gan import GAN
+from keras_transfer_gan.models.inputs import class_labels
 from keras_transfer_gan.registry import register_model
 
 
@@ -36,9 +37,20 @@ def _layer_factory(existing=None):
     return get
 
 
-def mapping_graph(z, get, w_dim, layers, lr_multiplier, w_avg_beta):
-    """z -> normalised -> `layers` equalised dense layers (lrelu, `lr_multiplier`) -> w, with the tracked average."""
+def label_embedding(label, get, prefix, num_classes, units):
+    """A class label's learned embedding, normalised (NVlabs: a dense layer on the one-hot label)."""
+    embedded = get(f"{prefix}_embed", lambda n: keras.layers.Embedding(
+        num_classes, units, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0), name=n))(label)
+    return get(f"{prefix}_embed_norm", lambda n: SecondMomentNorm(name=n))(embedded)
+
+
+def mapping_graph(z, get, w_dim, layers, lr_multiplier, w_avg_beta, label=None, num_classes=0):
+    """z (and a label's embedding, both normalised) -> `layers` equalised dense layers (lrelu, `lr_multiplier`)
+    -> w, with the tracked average."""
     x = get("map_norm", lambda n: SecondMomentNorm(name=n))(z)
+    if label is not None:
+        x = get("map_concat", lambda n: keras.layers.Concatenate(name=n))(
+            [x, label_embedding(label, get, "map", num_classes, w_dim)])
     for i in range(layers):
         x = get(f"map_fc{i}", lambda n: EqualizedDense(w_dim, lr_multiplier=lr_multiplier, activation="lrelu",
                                                        name=n))(x)
@@ -79,9 +91,12 @@ def _noise_inputs(image_size):
     return {name: keras.Input((res, res, 1), name=name) for name, res in noise_input_shapes(image_size)}
 
 
-def build_stylegan2_discriminator(image_size, channels, filters, max_filters, mbstd_group):
+def build_stylegan2_discriminator(image_size, channels, filters, max_filters, mbstd_group, num_classes=0,
+                                  mapping_layers=2):
     """Residual D: FromRGB, per resolution two 3x3 convs (the second halving) beside a 1x1 skip (sums scaled by
-    sqrt(0.5)), then minibatch standard deviation, a 3x3 conv, a dense layer and the logit."""
+    sqrt(0.5)), then minibatch standard deviation, a 3x3 conv, a dense layer and the logit; with `num_classes`,
+    the projection of NVlabs' conditional D: the last layer gives a vector, its dot product with a mapped
+    embedding of the label (scaled by 1 / sqrt(size)) is the logit."""
     image = keras.Input((image_size, image_size, channels), name="image")
     x = EqualizedConv2D(filters, 1, name="d_block1_fromrgb")(image)
     gain = math.sqrt(0.5)
@@ -97,9 +112,19 @@ def build_stylegan2_discriminator(image_size, channels, filters, max_filters, mb
     x = EqualizedConv2D(top, 3, name="d_epilogue_conv")(x)
     x = keras.layers.Flatten(name="d_flatten")(x)
     x = EqualizedDense(top, activation="lrelu", name="d_epilogue_fc")(x)
-    logits = EqualizedDense(1, name="d_logits")(x)
+    if not num_classes:
+        logits = EqualizedDense(1, name="d_logits")(x)
+        logits = keras.layers.Activation("linear", dtype="float32", name="d_logits_f32")(logits)
+        return keras.Model(image, logits, name="discriminator")
+    label = keras.Input((), dtype="int32", name="label")
+    cmap = label_embedding(label, _layer_factory(), "d_map", num_classes, top)
+    for i in range(mapping_layers):
+        cmap = EqualizedDense(top, lr_multiplier=0.01, activation="lrelu", name=f"d_map_fc{i}")(cmap)
+    out = EqualizedDense(top, name="d_logits")(x)
+    logits = keras.layers.Dot(axes=-1, name="d_projection")([out, cmap])
+    logits = keras.layers.Rescaling(1.0 / math.sqrt(top), name="d_projection_scale")(logits)
     logits = keras.layers.Activation("linear", dtype="float32", name="d_logits_f32")(logits)
-    return keras.Model(image, logits, name="discriminator")
+    return keras.Model([image, label], logits, name="discriminator")
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
@@ -134,6 +159,8 @@ class StyleGAN2(GAN):
             latent adaptor, which `latent_adaptor_target` trains alone). Defaults to False.
         fused_modconv: bool. Modulated convolutions as one grouped convolution per layer (the same result;
             see `ModulatedConv2D`). Defaults to False.
+        num_classes: int. 0, or >= 2 for a class-conditional model (label embedding into the mapping network,
+            projection in D; trains on ``(images, labels)``). Defaults to 0.
         image_size, channels, ema_decay, seed: as `GAN`.
     """
 
@@ -143,15 +170,16 @@ class StyleGAN2(GAN):
     optimizer_defaults = {"learning_rate": 2.5e-3, "beta_1": 0.0, "beta_2": 0.99, "epsilon": 1e-8}
     transfer_heads = {"g_4_torgb": "output_channels", "g_8_torgb": "output_channels", "g_16_torgb": "output_channels",
                       "g_32_torgb": "output_channels", "g_64_torgb": "output_channels",
-                      "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels"}
+                      "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels",
+                      "map_embed": "class_rows", "d_map_embed": "class_rows"}
     few_shot_methods = GAN.few_shot_methods + ("freeze_d", "freeze_g", "cdc", "scale_shift", "latent_adaptor")
     extra_metrics = ("r1",)
     config_fields = ("w_dim", "mapping_layers", "mapping_lr_multiplier", "filters", "max_filters", "r1_gamma",
-                     "r1_interval", "mbstd_group", "w_avg_beta", "latent_adaptor", "fused_modconv")
+                     "r1_interval", "mbstd_group", "w_avg_beta", "latent_adaptor", "fused_modconv", "num_classes")
 
     def __init__(self, latent_dim=64, w_dim=64, mapping_layers=2, mapping_lr_multiplier=0.01, filters=32,
                  max_filters=128, r1_gamma=0.1, r1_interval=16, mbstd_group=4, w_avg_beta=0.995, latent_adaptor=False,
-                 fused_modconv=False, **kwargs):
+                 fused_modconv=False, num_classes=0, **kwargs):
         if r1_gamma < 0 or r1_interval < 1:
             raise ValueError(f"StyleGAN2: r1_gamma must be >= 0 and r1_interval >= 1, got {r1_gamma!r}, "
                              f"{r1_interval!r}")
@@ -161,23 +189,50 @@ class StyleGAN2(GAN):
         self.r1_gamma, self.r1_interval, self.mbstd_group = float(r1_gamma), int(r1_interval), int(mbstd_group)
         self.w_avg_beta, self.latent_adaptor = float(w_avg_beta), bool(latent_adaptor)
         self.fused_modconv = bool(fused_modconv)
+        if num_classes and num_classes < 2:
+            raise ValueError(f"StyleGAN2: num_classes must be 0 (unconditional) or >= 2, got {num_classes!r}")
+        self.num_classes = int(num_classes)
         super().__init__(latent_dim=latent_dim, **kwargs)
+
+    @property
+    def consumes(self):
+        return "labelled_images" if self.num_classes else "images"
+
+    @property
+    def conditions(self):
+        return "labels" if self.num_classes else None
 
     # ----------------------------------------------------------------- wiring
     def build_generator(self):
         """One flat functional model ``[z, noise maps] -> images`` (every layer reachable by name: CDC, freezing and
         the style-path adaptations address them); `mapping` and `synthesis` are views on its layers."""
         z, noise = keras.Input((self.latent_dim,), name="z"), _noise_inputs(self.image_size)
+        label = keras.Input((), dtype="int32", name="label") if self.num_classes else None
         get = _layer_factory()
-        w = mapping_graph(z, get, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier, self.w_avg_beta)
+        w = mapping_graph(z, get, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier, self.w_avg_beta,
+                          label, self.num_classes)
         images = synthesis_graph(w, noise, get, self.image_size, self.channels, self.filters, self.max_filters,
                                  self.latent_adaptor, self.fused_modconv)
         images = keras.layers.Activation("linear", dtype="float32", name="g_out")(images)
-        return keras.Model([z, *noise.values()], images, name="generator")
+        return keras.Model([z, *([label] if label is not None else []), *noise.values()], images, name="generator")
 
     def build_discriminator(self):
         return build_stylegan2_discriminator(self.image_size, self.channels, self.filters, self.max_filters,
-                                             self.mbstd_group)
+                                             self.mbstd_group, self.num_classes, self.mapping_layers)
+
+    def _labels(self, labels):
+        if labels is None:
+            raise ValueError("a conditional StyleGAN2 trains on (images, labels) batches: load the data with "
+                             "labels=True")
+        return tf.cast(tf.reshape(labels, [-1]), tf.int32)
+
+    def generator_inputs(self, z, labels, real):
+        return [z, self._labels(labels)] if self.num_classes else z
+
+    def discriminator_outputs(self, images, labels, training):
+        if self.num_classes:
+            return self.discriminator([images, self._labels(labels)], training=training), None
+        return self.discriminator(images, training=training), None
 
     def extra_generator_inputs(self, batch_size, seed):
         """One N(0, 1) noise map per synthesis layer, keyed by `seed` and the layer."""
@@ -195,7 +250,7 @@ class StyleGAN2(GAN):
             x = tf.identity(real)
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                logits = self.discriminator(x, training=True)
+                logits, _ = self.discriminator_outputs(x, labels, True)
             grads = tape.gradient(logits, x)  # of the sum over the batch: per-sample gradients
             return tf.reduce_sum(tf.square(grads), axis=[1, 2, 3])
 
@@ -211,7 +266,9 @@ class StyleGAN2(GAN):
             get = _layer_factory(sampler)
             z, w, noise = keras.Input((self.latent_dim,), name="z"), keras.Input((self.w_dim,), name="w"), \
                 _noise_inputs(self.image_size)
-            mapping = keras.Model(z, mapping_graph(z, get, self.w_dim, self.mapping_layers, 0, 0), name="mapping")
+            label = keras.Input((), dtype="int32", name="label") if self.num_classes else None
+            mapping = keras.Model([z, label] if label is not None else z, mapping_graph(
+                z, get, self.w_dim, self.mapping_layers, 0, 0, label, self.num_classes), name="mapping")
             synthesis = keras.Model([w, *noise.values()], synthesis_graph(
                 w, noise, get, self.image_size, self.channels, self.filters, self.max_filters, self.latent_adaptor,
                 self.fused_modconv),
@@ -229,20 +286,41 @@ class StyleGAN2(GAN):
         """``[w, noise maps] -> images`` on the sampler's layers."""
         return self._views()[1]
 
-    def truncated_images(self, z, truncation, seed):
-        """Images of ``z`` with w pulled towards the average w by `truncation` (1: none)."""
-        w = self.sampler.get_layer("w_avg").truncate(self.mapping(z, training=False), truncation)
+    def truncated_images(self, z, truncation, seed, labels=None):
+        """Images of ``z`` (of `labels`, a conditional model) with w pulled towards the average w by `truncation`
+        (1: none)."""
+        w = self.mapping([z, labels] if self.num_classes else z, training=False)
+        w = self.sampler.get_layer("w_avg").truncate(w, truncation)
         noise = self.extra_generator_inputs(tf.shape(z)[0], seed)
         return self.synthesis([w, *noise], training=False)
 
+    def generate(self, n_or_z, labels=None, seed=None, batch_size=256):
+        """Images of noise `n_or_z` (as `GAN.generate`); a conditional model's of `labels` (cycling through the
+        classes when None)."""
+        z = self._noise(n_or_z, seed)
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError("generate: an unconditional StyleGAN2 takes no labels")
+            return self._run_sampler(z, batch_size, seed)
+        try:
+            labels = class_labels(labels, int(z.shape[0]), self.num_classes)
+        except ValueError as exc:
+            raise ValueError(f"generate: {exc}") from None
+        return self._run_sampler([z, labels], batch_size, seed)
+
     def sample(self, n, conditions=None, seed=None, truncation=1.0, **options):
-        """`n` images in [-1, 1] (roughly: the ToRGB sum is not squashed), w truncated by `truncation`."""
-        if conditions is not None:
-            raise ValueError("StyleGAN2 takes no conditions")
+        """`n` images in [-1, 1] (roughly: the ToRGB sum is not squashed), w truncated by `truncation`; a
+        conditional model's of the labels in `conditions` (cycling through the classes when None)."""
+        if conditions is not None and not self.num_classes:
+            raise ValueError("an unconditional StyleGAN2 takes no conditions")
         if truncation == 1.0:
-            return self.generate(n, seed=seed)
+            return self.generate(n, labels=conditions, seed=seed)
         z = self._noise(n, seed)
-        return self.truncated_images(z, truncation, self._sample_seed(seed)).numpy()
+        labels = class_labels(conditions, n, self.num_classes) if self.num_classes else None
+        return self.truncated_images(z, truncation, self._sample_seed(seed), labels).numpy()
+
+    def _condition_spec(self, batch_size):
+        return tensor_spec([batch_size], tf.int32, "labels") if self.num_classes else None
 
     # --------------------------------------------------------- architecture
     def discriminator_blocks(self):
@@ -289,12 +367,21 @@ class StyleGAN2(GAN):
         b = batch_size
         z_spec = tensor_spec([b, self.latent_dim], tf.float32, "z")
         seed = self._sample_seed(None)
-        signatures["serving_default"] = Signature(
-            "serving_default", lambda z, truncation: {"images": tf.cast(self.truncated_images(z, truncation, seed),
-                                                                        tf.float32)},
-            [z_spec, tensor_spec([], tf.float32, "truncation")], ("images",))
-        signatures["mapping"] = Signature("mapping", lambda z: {"w": self.mapping(z, training=False)}, [z_spec],
-                                          ("w",))
+        psi = tensor_spec([], tf.float32, "truncation")
+        if self.num_classes:
+            labels = self._condition_spec(b)
+            signatures["serving_default"] = Signature(
+                "serving_default", lambda z, labels, truncation: {"images": tf.cast(
+                    self.truncated_images(z, truncation, seed, labels), tf.float32)}, [z_spec, labels, psi],
+                ("images",))
+            signatures["mapping"] = Signature("mapping", lambda z, labels: {"w": self.mapping(
+                [z, labels], training=False)}, [z_spec, labels], ("w",))
+        else:
+            signatures["serving_default"] = Signature(
+                "serving_default", lambda z, truncation: {"images": tf.cast(
+                    self.truncated_images(z, truncation, seed), tf.float32)}, [z_spec, psi], ("images",))
+            signatures["mapping"] = Signature("mapping", lambda z: {"w": self.mapping(z, training=False)}, [z_spec],
+                                              ("w",))
         noise_specs = [tensor_spec([b, res, res, 1], tf.float32, name) for name, res in
                        noise_input_shapes(self.image_size)]
         signatures["synthesis"] = Signature(
@@ -303,5 +390,9 @@ class StyleGAN2(GAN):
         return signatures
 
 
+_TINY = dict(latent_dim=16, w_dim=16, image_size=16, filters=8, max_filters=16, mbstd_group=2)
 register_model("stylegan2", StyleGAN2, "StyleGAN2: mapping network, modulated convolutions, residual D (16-128 px)",
-               tiny=dict(latent_dim=16, w_dim=16, image_size=16, filters=8, max_filters=16, mbstd_group=2))
+               tiny=_TINY, consumes="images")
+register_model("cstylegan2", lambda **kw: StyleGAN2(**{"num_classes": 10, **kw}),
+               "Class-conditional StyleGAN2: label embedding into the mapping network, projection D", tiny=_TINY,
+               consumes="labelled_images", model_class=StyleGAN2)
