@@ -293,3 +293,24 @@ def test_class_conditional_stylegan2_trains_on_labels_and_samples_by_class(tmp_p
                                atol=1e-5)
     target, report = derive_model(model, num_classes=5)  # class rows carried, new ones added
     assert report.counts()["adapted"] == 2 and target.generate(5, seed=0).shape == (5, 16, 16, 1)
+
+
+def test_rank_one_kernel_modulation_trains_the_style_path_only_and_folds_back(images):
+    from keras_transfer_gan.tasks.trgan import TrGANOptions, build_trgan_target
+    from keras_transfer_gan.transfer import fold_modulation
+    from tests.helpers import spread_weights
+
+    source = spread_weights(create_model("stylegan2", tiny=True), seed=3)
+    target, _, _ = build_trgan_target(source, TrGANOptions(scale_shift="adafm"))
+    np.testing.assert_allclose(target.generate(4, seed=2), source.generate(4, seed=2), atol=1e-5)  # 1 + u v^T = 1
+    trainable = {w.path for w in target.generator.trainable_weights}
+    assert any(p.endswith("kernel_v") for p in trainable) and any(p.endswith("_affine/kernel") for p in trainable)
+    assert not any(p.startswith("g_") and p.endswith("conv1/kernel") for p in trainable)  # W itself is frozen
+    kernel = target.generator.get_layer("g_8_conv1").kernel.numpy()
+    target.fit(tf.data.Dataset.from_tensor_slices(images[:16]).batch(8), epochs=1, verbose=0)
+    layer = target.generator.get_layer("g_8_conv1")
+    np.testing.assert_array_equal(layer.kernel.numpy(), kernel)
+    assert np.abs(layer.kernel_v.numpy()).max() > 0
+    plain = fold_modulation(target)
+    assert not plain.modulated_kernels
+    np.testing.assert_allclose(plain.generate(4, seed=2), target.generate(4, seed=2), atol=1e-4)

@@ -30,15 +30,23 @@ class ModulatedConv2D(keras.layers.Layer):
         activation: ``"lrelu"`` or ``"linear"``. Defaults to ``"lrelu"``.
         fused: bool. One grouped convolution with a kernel per sample instead (NVlabs' fused form; the same
             result, compared by ``tools/bench_train_step.py --model stylegan2``). Defaults to False.
+        kernel_modulation: bool. AdAM's rank-1 kernel modulation (Zhao et al. 2022): the kernel is
+            ``W * (1 + u v^T)`` over (input, output) channels, starting at W exactly; scale/shift adaptation
+            freezes W and trains u and v. Defaults to False.
     """
 
     def __init__(self, filters, kernel_size=3, demodulate=True, upsample=False, use_noise=True, activation="lrelu",
-                 fused=False, **kwargs):
+                 fused=False, kernel_modulation=False, **kwargs):
         super().__init__(**kwargs)
         activate(0.0, activation)
         self.filters, self.kernel_size, self.demodulate = int(filters), int(kernel_size), bool(demodulate)
         self.upsample, self.use_noise, self.activation = bool(upsample), bool(use_noise), activation
-        self.fused = bool(fused)
+        self.fused, self.kernel_modulation = bool(fused), bool(kernel_modulation)
+
+    @property
+    def modulates_kernel(self):
+        """Whether the kernel is modulated (scale/shift adaptation freezes the kernel and trains ``u``, ``v``)."""
+        return self.kernel_modulation
 
     def build(self, input_shape):
         channels = int(input_shape[0][-1])
@@ -48,13 +56,23 @@ class ModulatedConv2D(keras.layers.Layer):
         self.noise_strength = self.add_weight(name="noise_strength", shape=(), initializer="zeros") \
             if self.use_noise else None
         self.style_gain = 1.0 if self.demodulate else 1.0 / math.sqrt(channels * self.kernel_size ** 2)
+        if self.kernel_modulation:  # u small and random, v zero: 1 + u v^T starts at exactly 1 and v can move
+            self.kernel_u = self.add_weight(name="kernel_u", shape=(channels,),
+                                            initializer=keras.initializers.RandomNormal(stddev=0.01))
+            self.kernel_v = self.add_weight(name="kernel_v", shape=(self.filters,), initializer="zeros")
+
+    def folded_kernel(self):
+        """The kernel with its rank-1 modulation applied: ``W * (1 + u v^T)`` (W itself without modulation)."""
+        if not self.kernel_modulation:
+            return self.kernel
+        return self.kernel * (1.0 + self.kernel_u[:, None] * self.kernel_v[None, :])[None, None]
 
     def call(self, inputs):
         x, styles = inputs[0], inputs[1]
         if self.use_noise and len(inputs) < 3:
             raise ValueError(f"{self.name}: use_noise needs [x, styles, noise]")
         styles = ops.cast(styles, x.dtype) * self.style_gain
-        kernel = ops.cast(self.kernel, x.dtype)
+        kernel = ops.cast(self.folded_kernel(), x.dtype)
         if self.upsample:
             x = ops.image.resize(x, (2 * x.shape[1], 2 * x.shape[2]), interpolation="bilinear")
         demod = None
@@ -93,4 +111,4 @@ class ModulatedConv2D(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
                 "demodulate": self.demodulate, "upsample": self.upsample, "use_noise": self.use_noise,
-                "activation": self.activation, "fused": self.fused}
+                "activation": self.activation, "fused": self.fused, "kernel_modulation": self.kernel_modulation}

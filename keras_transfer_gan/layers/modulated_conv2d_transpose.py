@@ -16,6 +16,9 @@ class ModulatedConv2DTranspose(keras.layers.Conv2DTranspose):
     The bias (if any) stays trainable. Takes `Conv2DTranspose`'s arguments.
     """
 
+    #: Scale/shift adaptation freezes the kernel and trains the modulation.
+    modulates_kernel = True
+
     def build(self, input_shape):
         super().build(input_shape)
         self.kernel.trainable = False

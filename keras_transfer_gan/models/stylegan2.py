@@ -57,7 +57,8 @@ def mapping_graph(z, get, w_dim, layers, lr_multiplier, w_avg_beta, label=None, 
     return get("w_avg", lambda n: WAverage(w_avg_beta, name=n))(x)
 
 
-def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters, latent_adaptor=False, fused=False):
+def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters, latent_adaptor=False, fused=False,
+                    modulated_kernels=False):
     """[w, noise maps] -> image: a learned 4x4 constant, per resolution two modulated 3x3 convolutions (the first
     upsampling) with noise, and skip ToRGB outputs summed over resolutions (bilinear upsampling between). With
     `latent_adaptor`, w first goes through an `AffineAdaptor` (``w_adaptor``, the identity until trained)."""
@@ -74,7 +75,8 @@ def synthesis_graph(w, noise, get, image_size, channels, filters, max_filters, l
         for index, upsample in ([("1", False)] if res == 4 else [("0", True), ("1", False)]):
             name = f"g_{res}_conv{index}"
             styles = affine(int(x.shape[-1]), name)
-            x = get(name, lambda n: ModulatedConv2D(out, 3, upsample=upsample, fused=fused, name=n))(
+            x = get(name, lambda n: ModulatedConv2D(out, 3, upsample=upsample, fused=fused,
+                                                    kernel_modulation=modulated_kernels, name=n))(
                 [x, styles, noise[f"noise_{res}_{index}"]])
         styles = affine(out, f"g_{res}_torgb")
         rgb = get(f"g_{res}_torgb", lambda n: ModulatedConv2D(channels, 1, demodulate=False, use_noise=False,
@@ -159,6 +161,9 @@ class StyleGAN2(GAN):
             latent adaptor, which `latent_adaptor_target` trains alone). Defaults to False.
         fused_modconv: bool. Modulated convolutions as one grouped convolution per layer (the same result;
             see `ModulatedConv2D`). Defaults to False.
+        modulated_kernels: bool. AdAM's rank-1 modulation of each synthesis convolution's kernel (what
+            ``--scale_shift adafm`` trains, with the affine style layers; `fold_modulation` folds it back).
+            Defaults to False.
         num_classes: int. 0, or >= 2 for a class-conditional model (label embedding into the mapping network,
             projection in D; trains on ``(images, labels)``). Defaults to 0.
         image_size, channels, ema_decay, seed: as `GAN`.
@@ -172,14 +177,16 @@ class StyleGAN2(GAN):
                       "g_32_torgb": "output_channels", "g_64_torgb": "output_channels",
                       "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels",
                       "map_embed": "class_rows", "d_map_embed": "class_rows"}
-    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "freeze_g", "cdc", "scale_shift", "latent_adaptor")
+    few_shot_methods = GAN.few_shot_methods + ("freeze_d", "freeze_g", "cdc", "scale_shift", "adafm",
+                                               "latent_adaptor")
     extra_metrics = ("r1",)
     config_fields = ("w_dim", "mapping_layers", "mapping_lr_multiplier", "filters", "max_filters", "r1_gamma",
-                     "r1_interval", "mbstd_group", "w_avg_beta", "latent_adaptor", "fused_modconv", "num_classes")
+                     "r1_interval", "mbstd_group", "w_avg_beta", "latent_adaptor", "fused_modconv", "num_classes",
+                     "modulated_kernels")
 
     def __init__(self, latent_dim=64, w_dim=64, mapping_layers=2, mapping_lr_multiplier=0.01, filters=32,
                  max_filters=128, r1_gamma=0.1, r1_interval=16, mbstd_group=4, w_avg_beta=0.995, latent_adaptor=False,
-                 fused_modconv=False, num_classes=0, **kwargs):
+                 fused_modconv=False, num_classes=0, modulated_kernels=False, **kwargs):
         if r1_gamma < 0 or r1_interval < 1:
             raise ValueError(f"StyleGAN2: r1_gamma must be >= 0 and r1_interval >= 1, got {r1_gamma!r}, "
                              f"{r1_interval!r}")
@@ -192,6 +199,7 @@ class StyleGAN2(GAN):
         if num_classes and num_classes < 2:
             raise ValueError(f"StyleGAN2: num_classes must be 0 (unconditional) or >= 2, got {num_classes!r}")
         self.num_classes = int(num_classes)
+        self.modulated_kernels = bool(modulated_kernels)
         super().__init__(latent_dim=latent_dim, **kwargs)
 
     @property
@@ -212,7 +220,7 @@ class StyleGAN2(GAN):
         w = mapping_graph(z, get, self.w_dim, self.mapping_layers, self.mapping_lr_multiplier, self.w_avg_beta,
                           label, self.num_classes)
         images = synthesis_graph(w, noise, get, self.image_size, self.channels, self.filters, self.max_filters,
-                                 self.latent_adaptor, self.fused_modconv)
+                                 self.latent_adaptor, self.fused_modconv, self.modulated_kernels)
         images = keras.layers.Activation("linear", dtype="float32", name="g_out")(images)
         return keras.Model([z, *([label] if label is not None else []), *noise.values()], images, name="generator")
 
@@ -271,7 +279,7 @@ class StyleGAN2(GAN):
                 z, get, self.w_dim, self.mapping_layers, 0, 0, label, self.num_classes), name="mapping")
             synthesis = keras.Model([w, *noise.values()], synthesis_graph(
                 w, noise, get, self.image_size, self.channels, self.filters, self.max_filters, self.latent_adaptor,
-                self.fused_modconv),
+                self.fused_modconv, self.modulated_kernels),
                 name="synthesis")
             object.__setattr__(self, "_view_cache", (sampler, mapping, synthesis))  # views: not tracked or saved
         return self._view_cache[1:]
@@ -354,8 +362,10 @@ class StyleGAN2(GAN):
 
     def scale_shift_layers(self, output_layer=True):
         """The style path: each synthesis layer's affine map from w to its per-channel styles (the style-based
-        counterpart of normalisation scale and shift), plus the ToRGB layers when `output_layer`."""
-        names = [layer.name for layer in self.generator.layers if layer.name.endswith("_affine")]
+        counterpart of normalisation scale and shift), the rank-1 kernel modulations of a model built with
+        `modulated_kernels` (their kernels stay frozen), plus the ToRGB layers when `output_layer`."""
+        names = [layer.name for layer in self.generator.layers
+                 if layer.name.endswith("_affine") or getattr(layer, "modulates_kernel", False)]
         return names + ([layer.name for layer in self.generator.layers if layer.name.endswith("_torgb")]
                         if output_layer else [])
 

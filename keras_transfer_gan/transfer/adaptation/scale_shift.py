@@ -1,6 +1,5 @@
 """Scale/shift adaptation: train only the generator's normalisation scale and shift (and optionally kernel modulation)."""
 
-from keras_transfer_gan.layers import ModulatedConv2DTranspose
 from keras_transfer_gan.transfer.adaptation.freeze_summary import FreezeSummary
 from keras_transfer_gan.transfer.adaptation.freezing import layer_paths
 from keras_transfer_gan.transfer.adaptation.heads import derive_model
@@ -33,7 +32,7 @@ def adapt_scale_shift(model, output_layer=False, keep_trainable=()):
         layer.trainable = keep
         if not keep:
             frozen.append(path)
-        elif isinstance(layer, ModulatedConv2DTranspose):
+        elif getattr(layer, "modulates_kernel", False):  # AdaFM's / AdAM's modulated kernels: W stays fixed
             layer.kernel.trainable = False
     model.train_function = None
     return FreezeSummary.of(model, frozen)
@@ -65,10 +64,10 @@ def fold_modulation(model):
         return model
     plain, _ = derive_model(model, modulated_kernels=False)
     for layer in model.generator.layers:
-        if isinstance(layer, ModulatedConv2DTranspose):
+        if getattr(layer, "modulates_kernel", False):
             plain.generator.get_layer(layer.name).kernel.assign(layer.folded_kernel())
     if model.generator_ema is not None:
         for layer in model.generator_ema.layers:
-            if isinstance(layer, ModulatedConv2DTranspose):
+            if getattr(layer, "modulates_kernel", False):
                 plain.generator_ema.get_layer(layer.name).kernel.assign(layer.folded_kernel())
     return plain
