@@ -314,3 +314,11 @@ def test_rank_one_kernel_modulation_trains_the_style_path_only_and_folds_back(im
     plain = fold_modulation(target)
     assert not plain.modulated_kernels
     np.testing.assert_allclose(plain.generate(4, seed=2), target.generate(4, seed=2), atol=1e-4)
+
+
+def test_trainers_build_nvlabs_adam_for_it():
+    model = create_model("stylegan2", tiny=True)
+    compile_for_training(model)
+    for optimizer in (model.g_optimizer, model.d_optimizer):
+        assert float(optimizer.learning_rate) == pytest.approx(2.5e-3)
+        assert optimizer.beta_1 == 0.0 and optimizer.beta_2 == 0.99

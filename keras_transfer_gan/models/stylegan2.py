@@ -172,7 +172,8 @@ class StyleGAN2(GAN):
     default_loss = "non_saturating"
     default_signature = "synthesis"
     sample_options = ("truncation",)
-    optimizer_defaults = {"learning_rate": 2.5e-3, "beta_1": 0.0, "beta_2": 0.99, "epsilon": 1e-8}
+    #: NVlabs' Adam settings (its epsilon 1e-8 is Keras' 1e-7 here: the trainers set no epsilon).
+    optimizer_defaults = {"learning_rate": 2.5e-3, "beta_1": 0.0, "beta_2": 0.99}
     transfer_heads = {"g_4_torgb": "output_channels", "g_8_torgb": "output_channels", "g_16_torgb": "output_channels",
                       "g_32_torgb": "output_channels", "g_64_torgb": "output_channels",
                       "g_128_torgb": "output_channels", "d_block1_fromrgb": "input_channels",
