@@ -1,5 +1,7 @@
 """Few-shot adaptation methods, tested by their mechanism: CDC, EWC, scale/shift, best-checkpoint selection."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -340,6 +342,56 @@ def test_keep_best_stops_after_patience(source):
     assert selector.best_step == 0
     with pytest.raises(ValueError, match="patience"):
         _Scripted([], patience=0)
+
+
+class _ByStep(KeepBest):
+    """KeepBest whose measurement is a fixed function of the step (the same in an interrupted run)."""
+
+    VALUES = {0: 5.0, 2: 3.0, 4: 1.0, 6: 2.0, 8: 0.5}
+
+    def __init__(self, **kwargs):
+        super().__init__(_images(8), create_model("classifier", tiny=True), **kwargs)
+
+    def measure(self):
+        return self.VALUES[self._step()]
+
+
+def _selection_run(source, tmp_path, epochs, resume):
+    model, _ = rebuilt_target(source)
+    compile_for_training(model)
+    selector = _ByStep(state_dir=str(tmp_path / "select"))
+    trainer = Trainer(model, callbacks=[selector], verbose=0, checkpoint_dir=str(tmp_path / "ckpt"))
+    trainer.fit(tf.data.Dataset.from_tensor_slices(_images()).batch(16).repeat(), epochs=epochs,
+                steps_per_epoch=2, resume=resume)
+    return model, selector
+
+
+def test_keep_best_resumes_its_selection_with_the_run(source, tmp_path):
+    """2 epochs, killed, resumed to 4 == 4 epochs at once: the same history, best step and restored weights,
+    though the best (step 4) was found before the interruption; an evaluation lost between the checkpoint
+    and its record is made at the resumed step."""
+    whole, whole_selector = _selection_run(source, tmp_path / "whole", 4, resume=False)
+    _selection_run(source, tmp_path / "cut", 2, resume=True)
+    resumed, selector = _selection_run(source, tmp_path / "cut", 4, resume=True)
+    assert selector.history == whole_selector.history and [h["step"] for h in selector.history] == [0, 2, 4, 6, 8]
+    assert selector.best_step == whole_selector.best_step == 8
+    for a, b in zip(resumed.weights, whole.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    # The best at step 4 kept across an interruption at step 6: its weights come back from the kept state.
+    _ByStep.VALUES = {**_ByStep.VALUES, 8: 9.0}
+    try:
+        kept, _ = _selection_run(source, tmp_path / "best", 3, resume=True)
+        best_weights = [w.numpy().copy() for w in kept.weights]  # restored at the end: step 4's
+        meta = tmp_path / "best" / "select" / "keep_best.json"
+        state = json.loads(meta.read_text())
+        state["history"] = state["history"][:-1]  # killed after the step-6 checkpoint, before its evaluation
+        meta.write_text(json.dumps(state))
+        again, again_selector = _selection_run(source, tmp_path / "best", 4, resume=True)
+    finally:
+        _ByStep.VALUES = {**_ByStep.VALUES, 8: 0.5}
+    assert [h["step"] for h in again_selector.history] == [0, 2, 4, 6, 8] and again_selector.best_step == 4
+    for a, b in zip(again.weights, best_weights):
+        np.testing.assert_array_equal(a.numpy(), b)
 
 
 # ------------------------------------------------------------------------------------ method strings

@@ -111,7 +111,8 @@ def test_domain_evaluators_reach_their_accuracy_on_the_test_split(name, spec, fl
 
 
 def test_train_zoo_reproduces_a_checkpoint_layout(tmp_path):
-    env = {**os.environ, "KTG_ZOO_DIR": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "KTG_ZOO_DIR": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "KTG_ZOO_RUNS_DIR": str(tmp_path / "runs")}
     code = ("import sys, json; sys.argv=['x']; sys.path.insert(0, 'tools'); import train_zoo as t; "
             "cfg = json.load(open('zoo/digits_classifier/config.json')); cfg.update(epochs=1); "
             "m, metrics = t.train('digits_classifier', cfg); print(t.write_checkpoint('tiny_clf', cfg, m, metrics))")
@@ -120,3 +121,45 @@ def test_train_zoo_reproduces_a_checkpoint_layout(tmp_path):
     assert sorted(os.listdir(tmp_path / "tiny_clf")) == ["config.json", "metrics.json", "model.keras",
                                                          "model.keras.sha256"]
     assert not [d for d in os.listdir(tmp_path) if d.startswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_train_zoo_resumes_a_killed_run_and_compares_at_the_reference_time(tmp_path):
+    """One epoch, "killed" (its run kept), started again for two == two epochs at once: the same steps, KID
+    history and weights, the training time summed; a `compare` reference whose training time the first epoch
+    reaches gets that epoch's selected weights measured beside it."""
+    (tmp_path / "ref").mkdir()
+    os.symlink(os.path.join(ROOT, "saved_models", "digits_classifier"), tmp_path / "digits_classifier")  # evaluator
+    (tmp_path / "ref" / "metrics.json").write_text(json.dumps(
+        {"train_seconds": 0.0, "steps": 1, "eval": {"fid": 1.0, "kid": 0.1, "precision": 0.5, "recall": 0.5}}))
+    env = {**os.environ, "KTG_ZOO_DIR": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "KTG_ZOO_RUNS_DIR": str(tmp_path / "runs")}
+    code = f"""
+import json, sys
+sys.path.insert(0, "tools")
+import numpy as np
+import train_zoo as t
+cfg = json.load(open("zoo/dcgan_digits/config.json"))
+cfg.update(epochs=1, steps_per_epoch=3, select={{"images": 64, "n": 64}}, eval={{"n": 64}}, compare="ref")
+t.train("g", cfg)
+cfg["epochs"] = 2
+resumed, metrics = t.train("g", cfg)
+t.RUNS_DIR = {str(tmp_path / "whole")!r}
+whole, whole_metrics = t.train("g", cfg)
+same = all(np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(resumed.get_weights(), whole.get_weights()))
+card = t._comparison(metrics["equal_time"])
+print("RESULT", json.dumps({{"same": bool(same), "metrics": metrics, "whole": whole_metrics, "card": card}}))
+"""
+    job = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert job.returncode == 0, job.stderr[-3000:]
+    assert "Resumed from" in job.stdout
+    result = json.loads(job.stdout.split("RESULT ", 1)[1])
+    metrics, whole = result["metrics"], result["whole"]
+    assert result["same"] and metrics["steps"] == whole["steps"] == 6
+    assert metrics["selected"] == whole["selected"] and [s for s, _ in metrics["selected"]["kid_by_step"]] == [3, 6]
+    assert metrics["train_seconds"] > 0
+    equal = metrics["equal_time"]
+    assert equal["step"] == 3 and equal["selected_step"] == 3 and equal["reference"] == "ref"
+    assert set(equal["eval"]) >= {"fid", "kid", "precision", "recall"}
+    assert result["card"][0] == "## Against `ref` at the same training time"
+    assert "this model at" in "".join(result["card"]) and "in FID" in result["card"][-2]

@@ -8,6 +8,15 @@ Writes `saved_models/NAME/` (model.keras without optimizer state, model.keras.sh
 metrics.json, samples.png or samples.txt) atomically (a temporary sibling renamed into place), and
 `zoo/NAME/MODEL_CARD.md` with the data, steps, training time and metrics measured here.
 
+A run resumes: the trainer's checkpoint (each epoch end), the best-checkpoint selection and the training time so
+far are kept in `.zoo_runs/NAME/` (ignored by git) while it trains, so a killed run started again with the same
+config goes on from its last epoch (``--fresh`` starts over; a changed config starts over by itself), and the
+directory is removed once the checkpoint is written.
+
+A generator config may name a zoo checkpoint to compare with at the same training time
+(``"compare": "dcgan_fashion_base"``): the weights at the first epoch end whose training time reaches that
+checkpoint's are kept and measured on the test split beside it, in metrics.json and the card.
+
 Real-data configs (``"eval": {"split": "test"}``) train on the train split and are measured on the test
 split, which they never see: a classifier's accuracy and its domain's floor (FID between two disjoint
 halves of the test split on its own features); a generator's FID/KID/IS/precision/recall on its domain's
@@ -20,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 
@@ -46,7 +56,7 @@ from keras_transfer_gan.metrics import (  # noqa: E402
 )
 from keras_transfer_gan.registry import build_model, get_entry  # noqa: E402
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training  # noqa: E402
-from keras_transfer_gan.utils.atomic import atomic_directory, write_text  # noqa: E402
+from keras_transfer_gan.utils.atomic import atomic_directory, atomic_path, write_text  # noqa: E402
 from keras_transfer_gan.utils.images import save_grid  # noqa: E402
 
 REAL_DATA = tuple(mnist_family.LOADERS)  # fashion_mnist, mnist, mnist_m, fashion_sketch
@@ -88,8 +98,78 @@ def _count(model):
     return int(sum(np.prod(w.shape) for w in model.weights))
 
 
-def train(name, config):
+RUNS_DIR = os.environ.get("KTG_ZOO_RUNS_DIR") or os.path.join(ROOT, ".zoo_runs")
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """Training seconds summed over the sessions of a resumed run (kept in `path` at each epoch end); with
+    `reference_seconds`, the weights at the first epoch end that reaches them are kept (`snapshot_path`): the
+    `selector`'s best so far when there is one (after it, in the callbacks), as the reference's card was."""
+
+    def __init__(self, path, reference_seconds=None, snapshot_path=None, selector=None):
+        super().__init__()
+        self.path, self.reference_seconds, self.snapshot_path = path, reference_seconds, snapshot_path
+        self.selector = selector
+        self.state = {"seconds": 0.0, "epochs": [], "equal_time": None}
+        if os.path.isfile(path):
+            with open(path) as f:
+                self.state = json.load(f)
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        step = _optimizer_step(self.model)
+        self.state["epochs"] = [e for e in self.state["epochs"] if e[0] <= step]  # after the checkpoint: again
+        if self.state["epochs"]:
+            self.state["seconds"] = self.state["epochs"][-1][1]
+        equal = self.state.get("equal_time")
+        if equal is not None and equal["step"] > step:
+            self.state["equal_time"] = None
+        self._start = time.perf_counter()
+
+    def seconds(self):
+        return self.state["seconds"] + (time.perf_counter() - self._start if self._start is not None else 0.0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        step, seconds = _optimizer_step(self.model), self.seconds()
+        if (self.reference_seconds is not None and self.state.get("equal_time") is None
+                and seconds >= self.reference_seconds):
+            best = self.selector is not None and self.selector.best_weights is not None
+            weights = self.selector.best_weights if best else [w.numpy() for w in self.model.weights]
+            with atomic_path(self.snapshot_path, suffix=".npz") as tmp:
+                np.savez(tmp, *weights)
+            self.state["equal_time"] = {"step": step, "seconds": round(seconds, 1),
+                                        "selected_step": self.selector.best_step if best else step}
+        self.state["epochs"].append([step, round(seconds, 1)])
+        self.state["seconds"], self._start = seconds, time.perf_counter()
+        write_text(self.path, json.dumps(self.state))
+
+
+def _optimizer_step(model):
+    optimizer = getattr(model, "g_optimizer", None) or getattr(model, "optimizer", None)
+    return int(optimizer.iterations.numpy())
+
+
+def run_dir(name, config, fresh=False):
+    """`.zoo_runs/NAME/` for this config: kept from a killed run with the same config (more epochs extend it),
+    else empty."""
+    directory = os.path.join(RUNS_DIR, name)
+    kept = os.path.join(directory, "config.json")
+    if os.path.isdir(directory):
+        def settings(c):
+            return {k: v for k, v in c.items() if k != "epochs"}
+        same = os.path.isfile(kept) and settings(json.load(open(kept))) == settings(config)
+        if fresh or not same:
+            print(f"{name}: {'--fresh' if fresh else 'the config changed'}: the kept run in {directory} is discarded",
+                  flush=True)
+            shutil.rmtree(directory)
+    os.makedirs(directory, exist_ok=True)
+    write_text(kept, json.dumps(config, indent=2))
+    return directory
+
+
+def train(name, config, fresh=False):
     keras.utils.set_random_seed(config.get("seed", 0))
+    work = run_dir(name, config, fresh)
     kind = config["model"]
     entry = get_entry(kind)
     args = dict(config.get("model_args", {}))
@@ -142,13 +222,29 @@ def train(name, config):
         held, _ = load_images(config["dataset"], image_size=config["image_size"], limit=select.get("images", 2000),
                               seed=seed + 1)
         selector = KeepBest(held, extractor_for(config["dataset"]), n_samples=select.get("n", 1000), seed=seed,
-                            evaluate_at_start=False)
+                            evaluate_at_start=False, state_dir=os.path.join(work, "select"))
         callbacks.append(selector)
-    start = time.perf_counter()
-    history = Trainer(model, verbose=1, callbacks=callbacks).fit(data, epochs=config["epochs"])
-    seconds = time.perf_counter() - start
-    metrics = {"train_seconds": round(seconds, 1), "steps": int(history["step"][-1]),
-               "final": {k: round(float(v[-1]), 4) for k, v in history.items() if k != "step"}, **extra}
+    reference = config.get("compare")
+    reference_seconds = _reference_metrics(reference)["train_seconds"] if reference else None
+    clock = TrainingClock(os.path.join(work, "time.json"), reference_seconds, os.path.join(work, "equal_time.npz"),
+                          selector)
+    callbacks.append(clock)
+    trainer = Trainer(model, verbose=1, callbacks=callbacks, checkpoint_dir=os.path.join(work, "checkpoints"),
+                      max_to_keep=1)
+    steps_per_epoch = config.get("steps_per_epoch")
+    if steps_per_epoch:
+        data = data.repeat()
+    history = trainer.fit(data, epochs=config["epochs"], steps_per_epoch=steps_per_epoch, resume=True)
+    final = {k: round(float(v[-1]), 4) for k, v in history.items() if k != "step" and v}
+    kept_final = os.path.join(work, "final.json")  # a run resumed after its last epoch logs nothing new
+    if final:
+        write_text(kept_final, json.dumps(final))
+    elif os.path.isfile(kept_final):
+        final = json.load(open(kept_final))
+    metrics = {"train_seconds": round(clock.state["seconds"], 1), "steps": _optimizer_step(model),
+               "final": final, **extra}
+    if config.get("steps_per_epoch"):
+        metrics["steps_per_epoch"] = config["steps_per_epoch"]
     if selector is not None:
         metrics["selected"] = {"step": selector.best_step, "train_kid": round(selector.best_kid, 5),
                                "kid_by_step": [[h["step"], round(h["kid"], 5)] for h in selector.history]}
@@ -170,9 +266,34 @@ def train(name, config):
             metrics["floor"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in floor.items()}
     else:
         metrics["eval"] = evaluate_generator_checkpoint(model, config)
+        if reference:
+            metrics["equal_time"] = equal_time_comparison(model, config, clock.state.get("equal_time"),
+                                                          os.path.join(work, "equal_time.npz"))
     if is_real(config):
         metrics["data_source"] = mnist_family.source_of(config["dataset"].split(":")[0])
     return model, metrics
+
+
+def _reference_metrics(name):
+    path = os.path.join(zoo.zoo_dir(), name, "metrics.json")
+    if not os.path.isfile(path):
+        sys.exit(f"train_zoo: the config compares with {name!r}, which has no {path}: train it first")
+    with open(path) as f:
+        return json.load(f)
+
+
+def equal_time_comparison(model, config, equal_time, snapshot):
+    """The weights at the reference's training time, measured on the test split beside the reference's card."""
+    reference = _reference_metrics(config["compare"])
+    result = {"reference": config["compare"], "reference_seconds": reference["train_seconds"],
+              "reference_steps": reference["steps"], "reference_eval": reference["eval"]}
+    if equal_time is None:
+        result["note"] = "the run ended before the reference's training time"
+        return result
+    copy = _clean_copy(model)
+    with np.load(snapshot) as saved:
+        copy.set_weights([saved[f"arr_{i}"] for i in range(len(saved.files))])
+    return {**result, **equal_time, "eval": evaluate_generator_checkpoint(copy, config)}
 
 
 def evaluate_generator_checkpoint(model, config):
@@ -260,6 +381,24 @@ def _eval_rows(e, real):
     return rows
 
 
+def _comparison(c):
+    """The card's section setting the checkpoint at the reference's training time beside the reference."""
+    lines = [f"## Against `{c['reference']}` at the same training time", ""]
+    if "eval" not in c:
+        return lines + [f"Not measured: {c['note']} ({c['reference_seconds']:.0f} s).", ""]
+    ref, own = c["reference_eval"], c["eval"]
+    lines += [f"`{c['reference']}` trained {c['reference_seconds']:.0f} s ({c['reference_steps']} steps); this run "
+              f"reached that time at step {c['step']} ({c['seconds']:.0f} s), where its best-selected weights so far "
+              f"(step {c['selected_step']}, the same `KeepBest` rule) measure, on the same test split and evaluator:",
+              "", "| | FID | KID | precision | recall |", "|---|---|---|---|---|"]
+    for label, e in ((f"`{c['reference']}`", ref), (f"this model at {c['seconds']:.0f} s", own)):
+        lines.append(f"| {label} | {e['fid']:.3f} | {e['kid']:.4f} | {e['precision']:.3f} | {e['recall']:.3f} |")
+    verdict = "at least as good" if own["fid"] <= ref["fid"] else "worse"
+    lines += ["", f"At the same training time this model is {verdict} in FID ({own['fid']:.3f} vs {ref['fid']:.3f}).",
+              ""]
+    return lines
+
+
 def write_card(name, config, model, metrics, digest):
     size = os.path.getsize(os.path.join(zoo.zoo_dir(), name, "model.keras"))
     real = is_real(config)
@@ -271,6 +410,7 @@ def write_card(name, config, model, metrics, digest):
              f"| data | {_data_line(config)} |",
              f"| training | {config['epochs']} epochs"
              + (f" of {config['repeat']} passes" if config.get("repeat", 1) > 1 else "")
+             + (f" of {config['steps_per_epoch']} steps" if config.get("steps_per_epoch") else "")
              + f", {metrics['steps']} steps, batch {config['batch_size']}, seed "
              f"{config.get('seed', 0)} |",
              *([f"| checkpoint | the weights after step {metrics['selected']['step']}: the epoch whose "
@@ -312,6 +452,8 @@ def write_card(name, config, model, metrics, digest):
                       f"`ktg evaluate --extractor {name}` (the default for `{config['dataset']}` data). The floor is "
                       "what two independent draws of real images score against each other: no generator "
                       "measured with the same sample sizes can be expected below it.", ""]
+    if "equal_time" in metrics:
+        lines += _comparison(metrics["equal_time"])
     lines += ["Final training logs: `" + json.dumps(metrics["final"]) + "`", ""]
     if "sample" in metrics:
         lines += ["## Sample (temperature 0.6, prompt `def `)", "", "```", metrics["sample"], "```", ""]
@@ -335,6 +477,7 @@ def main():
     parser.add_argument("names", nargs="*")
     parser.add_argument("--all", action="store_true", help="every zoo/NAME/, the evaluators first")
     parser.add_argument("--real", action="store_true", help="the real-data checkpoints, the evaluators first")
+    parser.add_argument("--fresh", action="store_true", help="discard a kept (killed) run and start over")
     parser.add_argument("--recard", action="store_true", help="measure the named generator checkpoints again and "
                         "rewrite their metrics and cards, without training")
     args = parser.parse_args()
@@ -347,9 +490,10 @@ def main():
         return
     for name in names:
         config = load_config(name)
-        model, metrics = train(name, config)
+        model, metrics = train(name, config, fresh=args.fresh)
         target, digest = write_checkpoint(name, config, model, metrics)
         write_card(name, config, model, metrics, digest)
+        shutil.rmtree(os.path.join(RUNS_DIR, name), ignore_errors=True)
         summary = metrics.get("eval") or {**metrics.get("holdout", {}), **{f"floor_{k}": v for k, v in
                                                                              metrics.get("floor", {}).items()}}
         print(f"{name}: {target} ({metrics['train_seconds']:.0f} s) {json.dumps(summary)}", flush=True)

@@ -1,10 +1,14 @@
 """`KeepBest`: select the best checkpoint of a fine-tuning run by KID against held-out real images."""
 
+import json
+import os
+
 import keras
 import numpy as np
 
 from keras_transfer_gan.metrics.evaluation import generate_images, get_extractor
 from keras_transfer_gan.metrics.kid import kid
+from keras_transfer_gan.utils.atomic import atomic_path, write_text
 from keras_transfer_gan.utils.checks import check_positive_int
 
 
@@ -32,10 +36,16 @@ class KeepBest(keras.callbacks.Callback):
         seed: int. Noise of the samples and KID's subsets. Defaults to 0.
         evaluate_at_start: bool. Also measure the starting weights (step 0 of a fine-tuning run),
             which then may be the best. Defaults to True.
+        state_dir: str or None. Where the selection is kept across a resumed run (`Trainer` with a
+            `checkpoint_dir` and ``fit(..., resume=True)``): after each evaluation the history and the best
+            weights are written there (atomically); at the start of training they are read back, evaluations
+            after the model's current step are dropped (they will be made again), and an epoch end whose
+            evaluation was lost (the run killed between the checkpoint and the evaluation) is measured now.
+            Defaults to None (nothing kept).
     """
 
     def __init__(self, held_out, extractor, n_samples=256, patience=None, restore_best=True, seed=0,
-                 evaluate_at_start=True):
+                 evaluate_at_start=True, state_dir=None):
         super().__init__()
         held_out = np.asarray(held_out, np.float32)
         if held_out.ndim != 4 or len(held_out) < 4:
@@ -48,6 +58,7 @@ class KeepBest(keras.callbacks.Callback):
         self.restore_best = restore_best
         self.seed = int(seed)
         self.evaluate_at_start = evaluate_at_start
+        self.state_dir = state_dir
         self.history, self.best_kid, self.best_step, self.best_weights = [], None, None, None
         self.stopped_early = False
 
@@ -74,9 +85,51 @@ class KeepBest(keras.callbacks.Callback):
             if since >= self.patience:
                 self.model.stop_training = True
                 self.stopped_early = True
+        self._save_state()
+
+    # ------------------------------------------------------------------ resumable state
+    def _state_paths(self):
+        return os.path.join(self.state_dir, "keep_best.json"), os.path.join(self.state_dir, "keep_best.npz")
+
+    def _save_state(self):
+        if self.state_dir is None:
+            return
+        os.makedirs(self.state_dir, exist_ok=True)
+        meta, weights = self._state_paths()
+        if self.best_weights is not None:  # the weights first: the history never names a best it lacks
+            with atomic_path(weights, suffix=".npz") as tmp:
+                np.savez(tmp, *self.best_weights)
+        write_text(meta, json.dumps({"history": self.history, "best_step": self.best_step,
+                                     "best_kid": self.best_kid, "stopped_early": self.stopped_early}))
+
+    def _load_state(self):
+        """Read a kept selection back; True when there was one."""
+        meta, weights = self._state_paths()
+        if not os.path.isfile(meta):
+            return False
+        with open(meta) as f:
+            state = json.load(f)
+        now = self._step()
+        self.history = [h for h in state["history"] if h["step"] <= now]
+        self.best_step, self.best_kid, self.best_weights = None, None, None
+        if state["best_step"] is not None and state["best_step"] <= now and os.path.isfile(weights):
+            with np.load(weights) as saved:
+                values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+            if len(values) != len(self.model.weights):
+                raise ValueError(f"KeepBest: the kept best weights in {weights} are of another model "
+                                 f"({len(values)} arrays, the model has {len(self.model.weights)})")
+            self.best_step, self.best_kid, self.best_weights = state["best_step"], state["best_kid"], values
+        # A best made after the checkpoint is dropped: the history's best that remains lost its weights, so the
+        # next evaluation is measured against the kept best only.
+        return True
 
     def on_train_begin(self, logs=None):
-        if self.evaluate_at_start and not self.history:
+        resumed = self.state_dir is not None and self._load_state()
+        if resumed:
+            last = self.history[-1]["step"] if self.history else None
+            if self._step() > 0 and last != self._step():  # the checkpoint was written, its evaluation lost
+                self._record()
+        elif self.evaluate_at_start and not self.history:
             self._record()
 
     def on_epoch_end(self, epoch, logs=None):
