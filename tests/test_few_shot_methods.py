@@ -394,6 +394,21 @@ def test_keep_best_resumes_its_selection_with_the_run(source, tmp_path):
         np.testing.assert_array_equal(a.numpy(), b)
 
 
+def test_keep_best_measures_another_selectors_samples_as_its_own(source):
+    """A second selector on other held-out images reusing the first's samples measures what it would alone."""
+    model, _ = rebuilt_target(source)
+    extractor = create_model("classifier", tiny=True)
+    first = KeepBest(_images(8), extractor, n_samples=16)
+    alone = KeepBest(_images(12)[4:], first.extractor, n_samples=16)
+    shared = KeepBest(_images(12)[4:], first.extractor, n_samples=16, samples_from=first)
+    for selector in (first, alone, shared):
+        selector.set_model(model)
+    first.measure()
+    assert shared.measure() == alone.measure()
+    with pytest.raises(ValueError, match="samples_from"):
+        KeepBest(_images(8), first.extractor, n_samples=8, samples_from=first)
+
+
 # ------------------------------------------------------------------------------------ method strings
 def test_methods_combine_by_name(source):
     assert parse_method("trgan_freezed_diffaugment") == parse_method("trgan+freeze_d+diffaugment")

@@ -148,6 +148,12 @@ def test_tuning_chooses_on_held_out_kid_and_never_reads_the_test_split(tiny, tmp
     assert tune(target, 8, 100, ["scratch+diffaugment", "trgan+freeze_d+diffaugment+cdc"], str(tmp_path),
                 report=None) == result  # every trial from the cache
     assert "| colour | 8 | scratch+diffaugment | learning_rate " in "\n".join(choices_table([result]))
+    # The plain arm sweeps Freeze-D at the default learning rate, then the learning rate at the chosen depth: the
+    # trial at the default rate is the same run under both, made once.
+    plain = tune(target, 8, 100, ["trgan+freeze_d+diffaugment"], str(tmp_path / "plain"), report=None)
+    assert [(t["knob"], t["value"]) for t in plain["trials"]][:2] == [("freeze_d", 1), ("freeze_d", 2)]  # D: 2 blocks
+    assert [t["knob"] for t in plain["trials"]][2:] == ["learning_rate"] * 3
+    assert len(os.listdir(tmp_path / "plain")) == 4
 
 
 def _folder(path, n=40, size=16):

@@ -182,7 +182,7 @@ class GAN(Architecture, keras.Model):
         `optimizer_slots` (a mapping network's own learning rate) splits its generator here."""
         if side == "generator":
             return [(self.g_optimizer, self.generator)]
-        schedule = getattr(self, "adversarial_schedule", None)
+        schedule = self.adversarial_schedule
         return [(self.d_optimizer, self.discriminator)] + \
             [(self.d_optimizer, part) for part in (schedule.parts() if schedule is not None else ())]
 
@@ -244,7 +244,7 @@ class GAN(Architecture, keras.Model):
         """The noise a training step feeds G: `sample_noise`, or what the `adversarial_schedule` draws in its
         place (CDC's anchor regions on their steps)."""
         z = self.sample_noise(batch_size, stream=stream)
-        schedule = getattr(self, "adversarial_schedule", None)
+        schedule = self.adversarial_schedule
         return z if schedule is None else schedule.noise(z, stream)
 
     # ----------------------------------------------------------------- hooks
@@ -328,7 +328,7 @@ class GAN(Architecture, keras.Model):
     def discriminator_step(self, real, labels, stream=0):
         """One update of D; returns the per-replica values to log."""
         z = self.step_noise(tf.shape(real)[0], stream=stream)
-        schedule = getattr(self, "adversarial_schedule", None)
+        schedule = self.adversarial_schedule
         with tf.GradientTape() as tape:
             fake = self.generator(self.with_extra_inputs(self.generator_inputs(z, labels, real),
                                                          self._step_seed(stream)), training=True)
@@ -350,7 +350,7 @@ class GAN(Architecture, keras.Model):
     def generator_step(self, real, labels):
         """One update of G; returns the per-replica values to log."""
         z = self.step_noise(tf.shape(real)[0], stream=32)
-        schedule = getattr(self, "adversarial_schedule", None)
+        schedule = self.adversarial_schedule
         with tf.GradientTape() as tape:
             fake = self.generator(self.with_extra_inputs(self.generator_inputs(z, labels, real),
                                                          self._step_seed(32)), training=True)
@@ -419,7 +419,7 @@ class GAN(Architecture, keras.Model):
         """The augmentation when it has state (ADA's probability p) and the adversarial schedule's weights (CDC's
         patch head): checkpoints hold them."""
         augment = getattr(self, "augment", None)
-        schedule = getattr(self, "adversarial_schedule", None)
+        schedule = self.adversarial_schedule
         return {**({"augment": augment} if isinstance(augment, tf.Module) else {}),
                 **(schedule.state() if schedule is not None else {})}
 

@@ -106,8 +106,9 @@ def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None, 
         cdc_anchors=int(n_images),
         ewc=weights["ewc"] if settings["ewc"] else None,
         scale_shift="adafm" if settings["adafm"] else "bn" if settings["scale_shift"] else "none")
+    tuned_ada = augment if isinstance(augment, ADA) else None  # the options name ADA; this object holds its target
     model, report, _ = task.build_target(source, options, ewc_seed=seed, channels=channels, seed=seed,
-                                         learning_rate=learning_rate, augment=augment if isinstance(augment, ADA) else None)
+                                         learning_rate=learning_rate, augment=tuned_ada)
     return model, report
 
 
@@ -177,7 +178,8 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         selector = KeepBest(held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed)
     small = None
     if small_held_out is not None and len(small_held_out) >= 4 and selector is not None:
-        small = KeepBest(small_held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed)
+        small = KeepBest(small_held_out, selector.extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed,
+                         samples_from=selector)  # the same samples, generated once
 
     train_features = extractor.features(images)
 

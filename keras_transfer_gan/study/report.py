@@ -60,8 +60,8 @@ def summarize(runs, floors, methods, sizes):
                     continue
                 summaries = [arm_summary(r, baseline.get(r["seed"])) for r in arm]
                 row = {"target": target, "n": n, "method": method, "seeds": len(arm)}
-                for key in ("fid", "fid_2", "fid_small", "kid", "precision", "recall", "memorisation", "oracle_fid", "last_fid",
-                            "seconds", "step", "intra_cluster"):
+                for key in ("fid", "fid_2", "fid_small", "kid", "precision", "recall", "memorisation", "oracle_fid",
+                            "last_fid", "seconds", "step", "intra_cluster"):
                     row[key], row[key + "_std"] = _mean([s[key] for s in summaries])
                 reached = [s["reach"] for s in summaries]
                 row["reach"] = None if any(r is None for r in reached) else float(np.mean(reached))

@@ -41,6 +41,23 @@ def knobs(method):
     return own or (["learning_rate"] if settings["scale_shift"] else [])
 
 
+def _sweep(knob, target):
+    """The values of `knob` to try: `SWEEPS`, Freeze-D depths only as deep as the source's discriminator."""
+    if knob == "freeze_d":
+        return tuple(v for v in SWEEPS[knob] if v <= len(target.source.discriminator_blocks()))
+    return SWEEPS[knob]
+
+
+def _explicit(weights, method, target):
+    """`weights` with the defaults they leave out written in (the source's learning rate, the study's Freeze-D
+    depth), so a trial at a default value and one naming it share a cache key: it runs once."""
+    explicit = dict(weights)
+    explicit.setdefault("learning_rate", type(target.source).optimizer_defaults["learning_rate"])
+    if parse_method(method)["freeze_d"]:
+        explicit.setdefault("freeze_d", target.settings.freeze_d)
+    return explicit
+
+
 def _order(methods):
     """The baseline and the plain transfer arm first: the others start from their choices."""
     return sorted(methods, key=lambda m: (m != PLAIN_TRANSFER, m))
@@ -60,8 +77,8 @@ def tune(target, n, seed, methods, cache_dir, report=print):
         chosen, chosen_small = dict(start), dict(start)
         for knob in knobs(method):
             scores = []
-            for value in SWEEPS[knob]:
-                weights = {**chosen, knob: value}
+            for value in _sweep(knob, target):
+                weights = _explicit({**chosen, knob: value}, method, target)
                 key = {"tuning": True, "target": target.label, "n": n, "seed": seed, "method": method,
                        "weights": weights, "source_sha256": target.source_sha256, "dataset": target.dataset,
                        "draw": draw, "steps": s.steps, "eval_every": s.eval_every, "batch_size": s.batch_size,
@@ -76,6 +93,7 @@ def tune(target, n, seed, methods, cache_dir, report=print):
                              "kid_small": min(p["held_out_kid_small"] for p in run["curve"]),
                              "train_seconds": run["train_seconds"]}
                     cache.put(key, trial)
+                trial = {**trial, "knob": knob, "value": value}  # a run shared by two sweeps: this one's
                 trials.append(trial)
                 scores.append(trial)
                 if report is not None:

@@ -42,10 +42,13 @@ class KeepBest(keras.callbacks.Callback):
             after the model's current step are dropped (they will be made again), and an epoch end whose
             evaluation was lost (the run killed between the checkpoint and the evaluation) is measured now.
             Defaults to None (nothing kept).
+        samples_from: another `KeepBest` on the same model, extractor, `n_samples` and seed, earlier in the
+            callbacks: measure its samples against these held-out images (one generation for both). Defaults to
+            None.
     """
 
     def __init__(self, held_out, extractor, n_samples=256, patience=None, restore_best=True, seed=0,
-                 evaluate_at_start=True, state_dir=None):
+                 evaluate_at_start=True, state_dir=None, samples_from=None):
         super().__init__()
         held_out = np.asarray(held_out, np.float32)
         if held_out.ndim != 4 or len(held_out) < 4:
@@ -59,6 +62,10 @@ class KeepBest(keras.callbacks.Callback):
         self.seed = int(seed)
         self.evaluate_at_start = evaluate_at_start
         self.state_dir = state_dir
+        if samples_from is not None and (samples_from.extractor is not self.extractor
+                                         or (samples_from.n_samples, samples_from.seed) != (self.n_samples, self.seed)):
+            raise ValueError("KeepBest: samples_from must use the same extractor, n_samples and seed")
+        self.samples_from, self.last_sample_features = samples_from, None
         self.history, self.best_kid, self.best_step, self.best_weights = [], None, None, None
         self.stopped_early = False
 
@@ -67,11 +74,15 @@ class KeepBest(keras.callbacks.Callback):
         return int(optimizer.iterations.numpy()) if optimizer is not None else len(self.history)
 
     def measure(self):
-        """KID of `n_samples` samples (fixed noise) against the held-out features."""
-        fake = generate_images(self.model, self.n_samples, seed=self.seed + 777)
+        """KID of `n_samples` samples (fixed noise) against the held-out features; with `samples_from`, of the
+        samples that selector drew at this evaluation (it must come first in the callbacks)."""
+        if self.samples_from is not None:
+            features = self.samples_from.last_sample_features
+        else:
+            features = self.extractor.features(generate_images(self.model, self.n_samples, seed=self.seed + 777))
+        self.last_sample_features = features
         size = max(2, min(len(self.held_out_features), self.n_samples) // 2)
-        value, _ = kid(self.held_out_features, self.extractor.features(fake), num_subsets=20, subset_size=size,
-                       seed=self.seed)
+        value, _ = kid(self.held_out_features, features, num_subsets=20, subset_size=size, seed=self.seed)
         return value
 
     def _record(self):
