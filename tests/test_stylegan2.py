@@ -322,3 +322,30 @@ def test_trainers_build_nvlabs_adam_for_it():
     for optimizer in (model.g_optimizer, model.d_optimizer):
         assert float(optimizer.learning_rate) == pytest.approx(2.5e-3)
         assert optimizer.beta_1 == 0.0 and optimizer.beta_2 == 0.99
+
+
+def test_study_arms_reach_the_style_based_methods():
+    """The study's arm strings build FreezeG (at the tuned depth) and GenDA's latent adaptor on a style-based
+    source, and the tuning sweeps FreezeG only as deep as leaves a block to train."""
+    from keras_transfer_gan.study import build_arm_model, method_label, parse_method
+    from keras_transfer_gan.study.tuning import _sweep, knobs
+
+    source = create_model("stylegan2", tiny=True)
+    blocks = source.generator_blocks()
+    model, _ = build_arm_model("trgan+freeze_d+diffaugment+freeze_g", source, 1, weights={"freeze_g": 1})
+    frozen = {w.path.split("/")[0] for w in model.generator.weights} - \
+        {w.path.split("/")[0] for w in model.generator.trainable_weights}
+    assert frozen == {n for n in blocks[0] if model.generator.get_layer(n).weights}
+    model, _ = build_arm_model("trgan+diffaugment+latent_adaptor", source, 1)
+    assert {w.path.split("/")[0] for w in model.generator.trainable_weights} == {"w_adaptor"}
+    assert method_label("trgan+freeze_d+freeze_g") == "TrGAN + Freeze-D + FreezeG"
+    assert knobs("trgan+freeze_d+diffaugment+freeze_g") == ["freeze_g"]
+    assert knobs("trgan+diffaugment+latent_adaptor") == ["learning_rate"]
+
+    class Target:  # what _sweep reads of a study target
+        pass
+    target = Target()
+    target.source = source
+    assert _sweep("freeze_g", target) == (1, 2)  # 3 blocks: at most 2 frozen
+    with pytest.raises(ValueError, match="latent_adaptor trains only"):
+        parse_method("trgan+latent_adaptor+freeze_g")

@@ -15,7 +15,11 @@ a reference set (the target's test split) at fixed intervals. A method is a base
   training image (image-level D there, patch-level D elsewhere);
 - ``ewc``: elastic weight consolidation (`EWC`) on G's weights;
 - ``scale_shift``: only G's normalisation scale/shift and its output layer train; ``adafm`` adds
-  per-channel kernel modulation of the hidden transposed convolutions.
+  per-channel kernel modulation of the hidden transposed convolutions (on a style-based generator: the affine
+  style layers, and AdAM's rank-1 kernel modulation);
+- ``freeze_g``: the generator's first `freeze_g` declared blocks frozen (FreezeG; a style-based generator's
+  first block holds its mapping network);
+- ``latent_adaptor``: only an affine map of w trains in G (GenDA; a style-based generator), D as usual.
 
 e.g. ``scratch+diffaugment`` (the literature's strong baseline), ``trgan+freeze_d+diffaugment+cdc``.
 """
@@ -34,18 +38,20 @@ from keras_transfer_gan.transfer import fold_modulation
 from keras_transfer_gan.transfer.augmentation import ADA, make_augment
 
 SCRATCH = "scratch"
-MODIFIERS = ("freeze_d", "diffaugment", "ada", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
-TRANSFER_ONLY = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm")
+MODIFIERS = ("freeze_d", "diffaugment", "ada", "l2_sp", "cdc", "ewc", "scale_shift", "adafm", "freeze_g",
+             "latent_adaptor")
+TRANSFER_ONLY = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm", "freeze_g", "latent_adaptor")
 LABELS = {"scratch": "scratch", "freeze_d": "Freeze-D", "diffaugment": "DiffAugment",
           "ada": "ADA", "l2_sp": "L2-SP", "cdc": "CDC", "ewc": "EWC", "scale_shift": "scale/shift",
-          "adafm": "AdaFM"}
+          "adafm": "AdaFM", "freeze_g": "FreezeG", "latent_adaptor": "GenDA latent adaptor"}
 #: Names of the first study, kept as aliases.
 ALIASES = {"trgan_freezed": "trgan+freeze_d", "trgan_freezed_diffaugment": "trgan+freeze_d+diffaugment"}
 #: Default strengths of the regularisers (weights of CDC and EWC, alpha/beta of L2-SP). An arm's `weights` may
 #: also set ``learning_rate`` (both optimizers; None: the model's default), ``freeze_d`` (the blocks Freeze-D
-#: freezes) and ``ada_target`` (ADA's target for D's overfitting heuristic): what `study.tuning` sweeps.
-DEFAULT_WEIGHTS = {"cdc": 1000.0, "ewc": 1.0, "l2_sp": (0.01, 0.0)}  # CDC: the authors' --kl_wt
-HYPERPARAMETERS = ("cdc", "ewc", "l2_sp", "learning_rate", "freeze_d", "ada_target")
+#: freezes), ``freeze_g`` (the blocks FreezeG freezes) and ``ada_target`` (ADA's target for D's overfitting
+#: heuristic): what `study.tuning` sweeps.
+DEFAULT_WEIGHTS = {"cdc": 1000.0, "ewc": 1.0, "l2_sp": (0.01, 0.0), "freeze_g": 2}  # CDC: the authors' --kl_wt
+HYPERPARAMETERS = ("cdc", "ewc", "l2_sp", "learning_rate", "freeze_d", "freeze_g", "ada_target")
 #: The methods the study and the demo compare by default.
 METHODS = ("scratch", "scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
            "trgan+freeze_d+diffaugment+ewc", "trgan+scale_shift+diffaugment")
@@ -73,6 +79,8 @@ def parse_method(method):
         raise ValueError(f"method {method!r}: choose diffaugment or ada, not both")
     if settings["adafm"]:
         settings["scale_shift"] = True
+    if settings["latent_adaptor"] and (settings["scale_shift"] or settings["freeze_g"]):
+        raise ValueError(f"method {method!r}: latent_adaptor trains only w's adaptor in G: no scale_shift or freeze_g")
     return settings
 
 
@@ -105,6 +113,7 @@ def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None, 
         l2_sp=weights["l2_sp"] if settings["l2_sp"] else None, cdc=weights["cdc"] if settings["cdc"] else None,
         cdc_anchors=int(n_images),
         ewc=weights["ewc"] if settings["ewc"] else None,
+        freeze_g=int(weights["freeze_g"]) if settings["freeze_g"] else 0, latent_adaptor=settings["latent_adaptor"],
         scale_shift="adafm" if settings["adafm"] else "bn" if settings["scale_shift"] else "none")
     tuned_ada = augment if isinstance(augment, ADA) else None  # the options name ADA; this object holds its target
     model, report, _ = task.build_target(source, options, ewc_seed=seed, channels=channels, seed=seed,

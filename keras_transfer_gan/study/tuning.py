@@ -24,6 +24,7 @@ SWEEPS = {
     "cdc": (100.0, 1000.0, 10000.0),
     "ewc": (0.01, 0.1, 1.0),
     "ada_target": (0.4, 0.6, 0.8),
+    "freeze_g": (1, 2, 3),
 }
 #: The arm whose choices of the shared knobs every transfer arm starts from.
 PLAIN_TRANSFER = "trgan+freeze_d+diffaugment"
@@ -33,18 +34,22 @@ def knobs(method):
     """The knobs `method`'s sweep tunes, in order: the shared ones (only on the baseline and the plain transfer
     arm), then its own strength."""
     settings = parse_method(method)
-    own = [k for k, on in (("cdc", settings["cdc"]), ("ewc", settings["ewc"]), ("ada_target", settings["ada"])) if on]
+    own = [k for k, on in (("cdc", settings["cdc"]), ("ewc", settings["ewc"]), ("ada_target", settings["ada"]),
+                           ("freeze_g", settings["freeze_g"])) if on]
     if settings["base"] == "scratch":
         return ["learning_rate"] + own
     if method == PLAIN_TRANSFER:
         return ["freeze_d", "learning_rate"]
-    return own or (["learning_rate"] if settings["scale_shift"] else [])
+    return own or (["learning_rate"] if settings["scale_shift"] or settings["latent_adaptor"] else [])
 
 
 def _sweep(knob, target):
-    """The values of `knob` to try: `SWEEPS`, Freeze-D depths only as deep as the source's discriminator."""
+    """The values of `knob` to try: `SWEEPS`, Freeze-D and FreezeG depths only as deep as the source's networks
+    (FreezeG leaves at least one block to train)."""
     if knob == "freeze_d":
         return tuple(v for v in SWEEPS[knob] if v <= len(target.source.discriminator_blocks()))
+    if knob == "freeze_g":
+        return tuple(v for v in SWEEPS[knob] if v < len(target.source.generator_blocks()))
     return SWEEPS[knob]
 
 
