@@ -115,7 +115,10 @@ flags.DEFINE_string("out", None, "Output: a directory (train, transfer, export s
                     "(sample), a .tflite path, or a JSON file (evaluate).")
 flags.DEFINE_integer("epochs", 5, "Training epochs (total, also when resuming).")
 flags.DEFINE_integer("steps", None, "train, transfer: train this many steps (the data repeats), in blocks of "
-                     "--sample_every; instead of --epochs.")
+                     "--sample_every; instead of --epochs. sample: a diffusion model's sampling steps (default: "
+                     "its sampling_steps).")
+flags.DEFINE_float("eta", None, "sample: a diffusion model's DDIM eta (0: deterministic, the default; 1: "
+                   "DDPM-like noise).")
 flags.DEFINE_integer("sample_every", None, "train, transfer --steps: steps between sample grids and checkpoints "
                      "(default: 100, or --steps if fewer).")
 flags.DEFINE_enum("augment", None, list(_augments()), "train (GANs), transfer --recipe trgan: "
@@ -195,7 +198,8 @@ COMMAND_FLAGS = {
     "train": {"model", "out", "epochs", "lr", "beta1", "model_args", "tiny", "strategy", "loop", "resume",
               "precision", "jit_compile", "steps_per_execution", "checkpoint_every", "on_nonfinite", "deterministic",
               "verbose", "vocab_size", "steps", "sample_every", "augment", *_DATA, *_TEXT},
-    "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", "verbose", "truncation", *_TEXT},
+    "sample": {"model", "out", "n", "seed", "dataset", "data_dir", "unsafe", "verbose", "truncation", "steps", "eta",
+               *_TEXT},
     "transfer": {"from", "out", "epochs", "lr", "model_args", "recipe", "verbose", "unsafe", "strategy", "precision",
                  *_DATA, *TASK_OPTIONS},
     "export": {"model", "out", "format", "quantize", "name", "version", "overwrite", "signature", "batch_size",
@@ -283,7 +287,8 @@ def cmd_sample():
     _required("model", "out")
     path = sample_run(FLAGS.model, FLAGS.out, n=FLAGS.n, seed=FLAGS.seed, dataset=FLAGS.dataset,
                       data_dir=FLAGS.data_dir, prompt=FLAGS.prompt, length=FLAGS.length,
-                      temperature=FLAGS.temperature, safe_mode=not FLAGS.unsafe, truncation=FLAGS.truncation)
+                      temperature=FLAGS.temperature, safe_mode=not FLAGS.unsafe, truncation=FLAGS.truncation,
+                      steps=FLAGS.steps, eta=FLAGS.eta)
     print(f"samples: {path}")
     return 0
 

@@ -216,7 +216,7 @@ def test_ktg_sample_takes_truncation_where_the_model_declares_it(tmp_path):
     assert done.returncode == 0 and (tmp_path / "s.png").stat().st_size > 0, done.stderr[-500:]
     bad = subprocess.run(run + ["--model", str(tmp_path / "dc.keras"), "--out", str(tmp_path / "d.png"),
                                 "--truncation", "0.5"], capture_output=True, text=True)
-    assert bad.returncode != 0 and "--truncation: DCGAN has no truncation" in bad.stderr
+    assert bad.returncode != 0 and "--truncation: DCGAN does not take truncation" in bad.stderr
 
 
 def test_freeze_g_freezes_the_mapping_and_the_first_blocks():

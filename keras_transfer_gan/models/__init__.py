@@ -18,6 +18,7 @@ from keras_transfer_gan.models.lstm_text_generator import LSTMTextGenerator  # n
 from keras_transfer_gan.models.feature_backbone_generator import FeatureBackboneGenerator  # noqa: E402
 from keras_transfer_gan.models.image_classifier import ImageClassifier  # noqa: E402
 from keras_transfer_gan.models.stylegan2 import StyleGAN2  # noqa: E402
+from keras_transfer_gan.models.ddim import DDIM  # noqa: E402
 
-__all__ = ["Architecture", "ConditionalGAN", "DCGAN", "FeatureBackboneGenerator", "GAN", "ImageClassifier",
+__all__ = ["Architecture", "ConditionalGAN", "DCGAN", "DDIM", "FeatureBackboneGenerator", "GAN", "ImageClassifier",
            "LSTMTextGenerator", "Signature", "SingleOptimizerModel", "StyleGAN2", "VAE", "WGANGP"]

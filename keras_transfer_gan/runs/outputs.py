@@ -33,22 +33,25 @@ def write_samples(model, path, n, seed=0, conditions=None, **options):
 
 
 def sample_run(source, out, n=64, seed=0, dataset="digits", data_dir=None, prompt="The ", length=400,
-               temperature=0.8, safe_mode=True, truncation=None):
+               temperature=0.8, safe_mode=True, truncation=None, steps=None, eta=None):
     """What `ktg sample` does: samples of a trained model to `out` (a PNG grid, or text for a text model).
 
     A text model continues `prompt` by `length` characters; a model that generates from images samples from
-    the first `n` images of `dataset`; a label-conditioned one cycles through its classes. `truncation` goes to a
-    model that declares it among its `sample_options` (StyleGAN2's psi).
+    the first `n` images of `dataset`; a label-conditioned one cycles through its classes. `truncation`
+    (StyleGAN2's psi), `steps` and `eta` (a diffusion model's sampler) go to a model that declares them among
+    its `sample_options`; given to another, each is a one-line error.
     """
     model = load_source(source, safe_mode)
     if not isinstance(model, Architecture) or model.generates is None:
         raise ValueError(f"--model: {type(model).__name__} cannot generate images")
     options = {}
-    if truncation is not None:
-        if "truncation" not in model.sample_options:
-            raise ValueError(f"--truncation: {type(model).__name__} has no truncation (its sample options: "
+    for name, value, kind in (("truncation", truncation, float), ("steps", steps, int), ("eta", eta, float)):
+        if value is None:
+            continue
+        if name not in model.sample_options:
+            raise ValueError(f"--{name}: {type(model).__name__} does not take {name} (its sample options: "
                              f"{', '.join(model.sample_options) or 'none'})")
-        options["truncation"] = float(truncation)
+        options[name] = kind(value)
     if model.generates == "text":
         return write_samples(model, out, length, seed, conditions=prompt, temperature=temperature)
     conditions = None

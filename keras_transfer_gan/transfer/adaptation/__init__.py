@@ -11,11 +11,12 @@ from keras_transfer_gan.transfer.adaptation.freezing import (
 )
 from keras_transfer_gan.transfer.adaptation.heads import carry_weights, derive_model, rebuild_heads, rebuilt_target
 from keras_transfer_gan.transfer.adaptation.latent_adaptor import latent_adaptor_target
+from keras_transfer_gan.transfer.adaptation.lora import lora_target, merge_lora
 from keras_transfer_gan.transfer.adaptation.scale_shift import adapt_scale_shift, fold_modulation, scale_shift_target
 from keras_transfer_gan.transfer.adaptation.transfer_report import TransferReport
 from keras_transfer_gan.transfer.adaptation.weights import named_weights, submodels, transfer_weights
 
 __all__ = ["FreezeSummary", "TransferReport", "adapt_scale_shift", "carry_weights", "derive_model",
            "fold_modulation", "freeze", "freeze_discriminator_blocks", "freeze_generator_blocks", "latent_adaptor_target",
-           "layer_paths", "named_weights", "rebuild_heads", "rebuilt_target", "scale_shift_target", "set_trainable", "submodels",
+           "layer_paths", "lora_target", "merge_lora", "named_weights", "rebuild_heads", "rebuilt_target", "scale_shift_target", "set_trainable", "submodels",
            "transfer_weights", "unfreeze"]

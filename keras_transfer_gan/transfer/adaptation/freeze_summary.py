@@ -27,7 +27,8 @@ class FreezeSummary:
                 # Variables a layer creates as non-trainable (moving averages) are statistics; a trainable
                 # layer's non-trainable kernel (a modulated convolution's) is frozen.
                 for v in layer.non_trainable_weights:
-                    if _is_statistic(layer, v) or (layer.trainable and v.path.rsplit("/", 1)[-1] != "kernel"):
+                    if _is_statistic(layer, v) or (layer.trainable
+                                                   and v.path.rsplit("/", 1)[-1] not in ("kernel", "bias")):
                         stats += int(np.prod(v.shape))
                     else:
                         frozen += int(np.prod(v.shape))

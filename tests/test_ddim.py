@@ -1,0 +1,220 @@
+"""DDIM on a small U-Net: the schedule, the parameterisations and the sampler by mechanism, and the model as
+every generator of the zoo is held to (the shared harness runs fit, two replicas and `.keras` for it too)."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transfer_gan import create_model
+from keras_transfer_gan.layers import SinusoidalEmbedding
+from keras_transfer_gan.models.ddim import diffusion_schedule
+from keras_transfer_gan.training import Trainer, compile_for_training
+from tests.helpers import assert_weights_equal
+
+RNG = np.random.default_rng(0)
+
+
+def _images(n=16, size=16, channels=1):
+    return RNG.uniform(-1, 1, (n, size, size, channels)).astype("float32")
+
+
+def test_cosine_schedule_in_angle_form():
+    times = tf.linspace(0.0, 1.0, 11)
+    noise, signal = diffusion_schedule(times, 0.02, 0.95)
+    np.testing.assert_allclose(noise ** 2 + signal ** 2, 1.0, atol=1e-6)
+    assert float(signal[0]) == pytest.approx(0.95, abs=1e-6) and float(signal[-1]) == pytest.approx(0.02, abs=1e-6)
+    angles = np.arccos(signal.numpy())
+    np.testing.assert_allclose(np.diff(angles), np.diff(angles)[0], atol=1e-5)  # the angle moves linearly
+    assert np.all(np.diff(noise.numpy()) > 0)
+
+
+def test_sinusoidal_embedding_against_numpy():
+    layer = SinusoidalEmbedding(8, 1.0, 1000.0)
+    x = np.array([0.0, 0.25, 0.9], np.float32)
+    freqs = np.exp(np.linspace(np.log(1.0), np.log(1000.0), 4))
+    expected = np.concatenate([np.sin(2 * np.pi * freqs * x[:, None]), np.cos(2 * np.pi * freqs * x[:, None])], -1)
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="even"):
+        SinusoidalEmbedding(7)
+
+
+@pytest.mark.parametrize("prediction", ["eps", "v"])
+def test_the_training_target_gives_back_the_image_and_the_noise(prediction):
+    """What the loss asks the denoiser to predict (eps, or v = s eps - n x) is what `split_prediction` turns
+    back into exactly the clean image and its noise; the loss of that prediction is zero."""
+    model = create_model("ddim", tiny=True, prediction=prediction)
+    images = tf.constant(_images(4))
+    noisy, eps, noise, signal = model.noised(images, tf.constant([3, 4], tf.int64))
+    n, s = noise[:, None, None, None], signal[:, None, None, None]
+    np.testing.assert_allclose(noisy, s * images + n * eps, atol=1e-6)
+    target = eps if prediction == "eps" else s * eps - n * images
+    clean, estimated = model.split_prediction(target, noisy, noise, signal)
+    np.testing.assert_allclose(clean, images, atol=1e-4)
+    np.testing.assert_allclose(estimated, eps, atol=1e-4)
+
+
+def test_ddim_steps_follow_the_deterministic_trajectory_of_an_exact_denoiser():
+    """With a denoiser that knows the one training image x*, every DDIM step (eta = 0) lands on
+    ``s_t x* + n_t eps0``: the same noise direction throughout, the clean estimate exact; eta = 1 keeps the
+    estimate exact and adds fresh noise."""
+    model = create_model("ddim", tiny=True)
+    target = tf.constant(_images(1))
+    model.denoise = lambda x, n, s, labels=None, **kw: (
+        tf.broadcast_to(target, tf.shape(x)), (x - s[:, None, None, None] * target) / n[:, None, None, None])
+    eps0 = tf.constant(RNG.standard_normal((2, 16, 16, 1)).astype("float32"))
+    noise, signal = model.schedule(tf.ones([2]))
+    x = signal[:, None, None, None] * target + noise[:, None, None, None] * eps0
+    steps = 5
+    for i in range(steps):
+        x, clean = model.ddim_step(x, tf.constant(i), tf.constant(steps), None, tf.constant(0.0), 0)
+        n, s = model.schedule(tf.fill([2], 1.0 - (i + 1) / steps))
+        np.testing.assert_allclose(x, s[:, None, None, None] * target + n[:, None, None, None] * eps0, atol=1e-4)
+        np.testing.assert_allclose(clean, np.broadcast_to(target, (2, 16, 16, 1)), atol=1e-5)
+    stochastic, _ = model.ddim_step(x, tf.constant(1), tf.constant(steps), None, tf.constant(1.0), 0)
+    deterministic, _ = model.ddim_step(x, tf.constant(1), tf.constant(steps), None, tf.constant(0.0), 0)
+    assert float(tf.reduce_max(tf.abs(stochastic - deterministic))) > 1e-3
+
+
+@pytest.mark.parametrize("eta", [0.0, 1.0])
+def test_the_in_graph_sampler_equals_the_python_loop_and_does_not_retrace_per_step_count(eta):
+    model = create_model("ddim", tiny=True)
+    graph = model.sample(5, seed=4, steps=4, eta=eta)
+    eager = model.reverse_diffusion_eager(model.initial_noise(5, 4), 4, eta=eta, seed=4).numpy()
+    np.testing.assert_allclose(graph, eager, atol=1e-5)
+    assert graph.shape == (5, 16, 16, 1) and graph.min() >= -1 and graph.max() <= 1
+    model.sample(5, seed=4, steps=7, eta=eta)
+    assert model._compiled_sampler().experimental_get_tracing_count() == 1
+    assert not np.allclose(model.sample(5, seed=5, steps=4, eta=eta), graph)
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        model.sample(2, steps=0)
+
+
+def test_fit_lowers_the_loss_and_the_ema_follows():
+    model = create_model("ddim", tiny=True, ema_decay=0.5)
+    compile_for_training(model, learning_rate=2e-3)
+    images = np.repeat(_images(2), 16, axis=0)  # two images: a denoiser can learn them
+    before = [w.numpy().copy() for w in model.denoiser_ema.weights]
+    history = model.fit(tf.data.Dataset.from_tensor_slices(images).shuffle(32, seed=0).batch(16), epochs=12,
+                        verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.7 * losses[0], losses
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before, model.denoiser_ema.weights))
+    assert model.sampler is model.denoiser_ema
+
+
+def test_resume_continues_exactly(tmp_path):
+    data = tf.data.Dataset.from_tensor_slices(_images(32)).batch(8)
+
+    def run(epochs, directory, resume):
+        keras.utils.set_random_seed(0)
+        model = create_model("ddim", tiny=True)
+        compile_for_training(model)
+        Trainer(model, checkpoint_dir=str(directory), verbose=0).fit(data, epochs=epochs, resume=resume)
+        return model
+
+    whole = run(4, tmp_path / "whole", False)
+    run(2, tmp_path / "cut", True)
+    resumed = run(4, tmp_path / "cut", True)
+    assert_weights_equal(whole, resumed, atol=1e-5)
+
+
+def test_class_conditional_samples_by_label():
+    from tests.helpers import spread_weights
+
+    model = create_model("cddim", tiny=True, prediction="v", ema_decay=None)
+    compile_for_training(model)
+    images, labels = _images(16), np.arange(16) % 10
+    model.fit(tf.data.Dataset.from_tensor_slices((images, labels)).batch(8), epochs=1, verbose=0)
+    spread_weights(model, seed=2)  # the zero-initialised output convolution made non-zero
+    a = model.sample(4, conditions=[1, 1, 2, 2], seed=0, steps=2)
+    b = model.sample(4, conditions=[3, 3, 4, 4], seed=0, steps=2)
+    assert a.shape == (4, 16, 16, 1) and not np.allclose(a, b)
+    np.testing.assert_allclose(a, model.sample(4, conditions=[1, 1, 2, 2], seed=0, steps=2))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 10\)"):
+        model.sample(2, conditions=[0, 10])
+    with pytest.raises(ValueError, match="unconditional"):
+        create_model("ddim", tiny=True).sample(2, conditions=[0, 1])
+
+
+def test_signatures_run_the_sampler_and_the_denoiser():
+    model = create_model("ddim", tiny=True, prediction="v")
+    signatures = model.serving_signatures()
+    assert set(signatures) == {"denoise", "sample", "serving_default", "generate_uint8"}
+    images = signatures["sample"].fn(tf.constant(3), tf.constant(2), tf.constant(9))["images"].numpy()
+    expected = model.reverse_diffusion_eager(tf.random.stateless_normal([3, 16, 16, 1], seed=[9, 7919]), 2,
+                                             seed=9).numpy()
+    np.testing.assert_allclose(images, expected, atol=1e-5)
+    as_uint8 = signatures["generate_uint8"].fn(tf.constant(3), tf.constant(2), tf.constant(9))["images"].numpy()
+    assert as_uint8.dtype == np.uint8 and np.abs(as_uint8 / 127.5 - 1 - images).max() <= 1 / 127.5 + 1e-6
+    clean = _images(2)
+    out = signatures["denoise"].fn(tf.constant(clean), tf.constant([0.3, 0.6]))
+    assert out["prediction"].shape == (2, 16, 16, 1) and out["denoised"].shape == (2, 16, 16, 1)
+    probe = model.probe_inputs(signatures["denoise"], n=4)
+    assert probe["noise_level"].min() > 0 and probe["noise_level"].max() < 1
+
+
+def test_default_size_and_constructor_errors():
+    model = create_model("ddim")
+    assert 0.5e6 <= model.denoiser.count_params() <= 2e6
+    assert any("attn" in layer.name for layer in model.denoiser.layers)  # self-attention at 8x8
+    for bad, message in (({"prediction": "x0"}, "prediction must be one of"), ({"image_size": 48}, "image_size"),
+                         ({"widths": (8, 8, 8, 8, 8)}, "widths must give"), ({"num_classes": 1}, "num_classes"),
+                         ({"min_signal_rate": 0.96}, "min_signal_rate")):
+        with pytest.raises(ValueError, match=message):
+            create_model("ddim", **bad)
+
+
+def test_lora_trains_only_the_factors_and_merges_back_for_export(tmp_path):
+    """Keras' LoRA on every convolution and dense layer (attention projections too): the target starts as the
+    source, only the factors move in training, the merged plain model computes what the LoRA model does, and
+    the LoRA model round-trips `.keras`."""
+    from keras_transfer_gan.transfer import lora_target, merge_lora
+    from tests.helpers import spread_weights
+
+    source = spread_weights(create_model("ddim", tiny=True), seed=1)  # the zero-initialised convs made non-zero
+    source.denoiser_ema.set_weights(source.denoiser.get_weights())
+    target, report, summary = lora_target(source, rank=2)
+    # The same up to rounding (the eps estimate at t = 1 is divided by the signal rate, 0.02).
+    np.testing.assert_allclose(target.sample(3, seed=1, steps=2), source.sample(3, seed=1, steps=2), atol=1e-4)
+    kinds = (keras.layers.Conv2D, keras.layers.Dense, keras.layers.EinsumDense)
+    expected = [layer for layer in target.denoiser._flatten_layers(include_self=False) if isinstance(layer, kinds)]
+    assert target.lora_layers() == expected and all(layer.lora_enabled for layer in expected)
+    assert any(isinstance(layer, keras.layers.EinsumDense) for layer in expected)  # the attention's projections
+    assert {v.path.rsplit("/", 1)[-1] for v in target.trainable_weights} == {"lora_kernel_a", "lora_kernel_b"}
+    assert summary.parts["denoiser"]["trainable"] == sum(int(np.prod(v.shape)) for v in target.trainable_weights)
+    compile_for_training(target, learning_rate=1e-2)
+    before = {v.path: v.numpy().copy() for v in target.denoiser.weights}
+    target.fit(tf.data.Dataset.from_tensor_slices(_images(16)).batch(8), epochs=2, verbose=0)
+    moved = {p for p, v in before.items()
+             if not np.allclose(v, {w.path: w.numpy() for w in target.denoiser.weights}[p])}
+    assert moved and all("lora_kernel" in p for p in moved), moved
+    merged = merge_lora(target)
+    assert merged.lora_rank == 0 and not any("lora" in v.path for v in merged.weights)
+    for network in ("denoiser", "denoiser_ema"):
+        probe = [tf.constant(_images(2)), tf.constant([0.3, 0.8])]
+        np.testing.assert_allclose(getattr(merged, network)(probe), getattr(target, network)(probe), atol=1e-4)
+    target.save(tmp_path / "lora.keras")
+    again = keras.models.load_model(tmp_path / "lora.keras")
+    np.testing.assert_allclose(again.sample(3, seed=1, steps=2), target.sample(3, seed=1, steps=2), atol=1e-4)
+    with pytest.raises(ValueError, match="DCGAN does not support lora"):
+        lora_target(create_model("dcgan", tiny=True))
+
+
+def test_ktg_sample_takes_steps_and_eta_for_a_diffusion_model(tmp_path):
+    """`ktg sample --steps --eta` as a user runs it (a subprocess): the grid is written; --steps given to a GAN
+    is a one-line error naming what that model takes."""
+    import subprocess
+    import sys
+
+    create_model("ddim", tiny=True).save(str(tmp_path / "d.keras"))
+    create_model("dcgan", tiny=True).save(str(tmp_path / "g.keras"))
+    run = [sys.executable, "-m", "keras_transfer_gan.cli", "sample", "--n", "4"]
+    done = subprocess.run(run + ["--model", str(tmp_path / "d.keras"), "--out", str(tmp_path / "s.png"),
+                                 "--steps", "3", "--eta", "0.5"], capture_output=True, text=True)
+    assert done.returncode == 0 and (tmp_path / "s.png").stat().st_size > 0, done.stderr[-800:]
+    bad = subprocess.run(run + ["--model", str(tmp_path / "g.keras"), "--out", str(tmp_path / "g.png"),
+                                "--steps", "3"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "--steps: DCGAN does not take steps (its sample options: none)" in bad.stderr
