@@ -146,7 +146,7 @@ def test_every_architecture_trains_and_samples_from_the_cli(name, tmp_path, caps
 def transfer_sources(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sources")
     paths = {}
-    for name in ("dcgan", "classifier", "acgan"):
+    for name in ("dcgan", "classifier", "acgan", "ddim"):
         paths[name] = str(directory / f"{name}.keras")
         create_model(name, tiny=True, image_size=16).save(paths[name])
     return paths
@@ -154,7 +154,7 @@ def transfer_sources(tmp_path_factory):
 
 @pytest.mark.parametrize("recipe, source, dataset", [
     ("trgan", "dcgan", "digits_m"), ("tgan", "classifier", "digits_m"), ("ctgan", "classifier", "digits_m"),
-    ("classifier", "classifier", "digits"), ("augment", "acgan", "digits"),
+    ("classifier", "classifier", "digits"), ("augment", "acgan", "digits"), ("diffusion", "ddim", "digits_m"),
 ])
 def test_transfer_recipes_from_the_cli(recipe, source, dataset, transfer_sources, tmp_path, capsys):
     out = tmp_path / recipe
@@ -186,6 +186,32 @@ def test_few_shot_method_flags_reach_the_run(transfer_sources, tmp_path, capsys)
     assert metrics["extra"]["best_step"] in (0, 1, 2)
     frozen = metrics["freeze"]["generator"]["frozen"]
     assert frozen > 0 and metrics["freeze"]["generator"]["trainable"] < frozen  # scale/shift: little of G trains
+
+
+def test_diffusion_methods_from_the_cli(transfer_sources, tmp_path, capsys):
+    """--lora and --pairwise end to end on a diffusion source: recorded, only the factors trained, the saved
+    model merged (no LoRA left); --adapters trains the adaptors alone; both at once is a one-line error."""
+    import keras
+
+    out = tmp_path / "lora"
+    assert run_cli("transfer", "--from", transfer_sources["ddim"], "--dataset", "digits", "--limit", "16",
+                   "--batch_size", "8", "--steps", "2", "--sample_every", "1", "--lora", "2", "--pairwise", "1",
+                   "--out", str(out), "--verbose", "0") == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["recipe"], metrics["lora"], metrics["pairwise"]) == ("diffusion", 2, 1.0)
+    assert metrics["freeze"]["denoiser"]["trainable"] < metrics["freeze"]["denoiser"]["frozen"]
+    saved = keras.models.load_model(out / "model.keras")
+    assert saved.lora_rank == 0 and not any("lora" in v.path for v in saved.weights)
+    out = tmp_path / "adapters"
+    assert run_cli("transfer", "--from", transfer_sources["ddim"], "--dataset", "digits", "--limit", "16",
+                   "--batch_size", "8", "--steps", "2", "--sample_every", "1", "--adapters", "8",
+                   "--out", str(out), "--verbose", "0") == 0
+    assert json.loads((out / "metrics.json").read_text())["adapters"] == 8
+    capsys.readouterr()
+    assert run_cli("transfer", "--from", transfer_sources["ddim"], "--dataset", "digits", "--limit", "16",
+                   "--steps", "2", "--lora", "2", "--adapters", "8", "--out", str(tmp_path / "both")) == 2
+    err = capsys.readouterr().err.strip()
+    assert "choose --lora or --adapters, not both" in err and "\n" not in err, err
 
 
 def test_auto_picks_the_first_task_that_accepts_the_source(transfer_sources, tmp_path, capsys):

@@ -181,7 +181,9 @@ def test_lora_trains_only_the_factors_and_merges_back_for_export(tmp_path):
     np.testing.assert_allclose(target.sample(3, seed=1, steps=2), source.sample(3, seed=1, steps=2), atol=1e-4)
     kinds = (keras.layers.Conv2D, keras.layers.Dense, keras.layers.EinsumDense)
     expected = [layer for layer in target.denoiser._flatten_layers(include_self=False) if isinstance(layer, kinds)]
-    assert target.lora_layers() == expected and all(layer.lora_enabled for layer in expected)
+    lora = target.lora_layers()
+    assert len(lora) == len(expected) and {id(x) for x in lora} == {id(x) for x in expected}
+    assert all(layer.lora_enabled for layer in expected)
     assert any(isinstance(layer, keras.layers.EinsumDense) for layer in expected)  # the attention's projections
     assert {v.path.rsplit("/", 1)[-1] for v in target.trainable_weights} == {"lora_kernel_a", "lora_kernel_b"}
     assert summary.parts["denoiser"]["trainable"] == sum(int(np.prod(v.shape)) for v in target.trainable_weights)
@@ -218,3 +220,78 @@ def test_ktg_sample_takes_steps_and_eta_for_a_diffusion_model(tmp_path):
     bad = subprocess.run(run + ["--model", str(tmp_path / "g.keras"), "--out", str(tmp_path / "g.png"),
                                 "--steps", "3"], capture_output=True, text=True)
     assert bad.returncode != 0 and "--steps: DCGAN does not take steps (its sample options: none)" in bad.stderr
+
+
+def test_adapters_start_near_the_source_and_train_alone(tmp_path):
+    """DPMs-ANT's adaptors beside every residual block and the output: the target first computes (nearly)
+    what the source did, only the adaptors' weights move in training, they are a small part of the model, and
+    the adapted model round-trips `.keras`."""
+    from keras_transfer_gan.transfer import adapter_target
+    from tests.helpers import spread_weights
+
+    source = spread_weights(create_model("ddim", tiny=True, ema_decay=None), seed=1)
+    target, report, summary = adapter_target(source, dim=8, patch=4)
+    probe = [tf.constant(_images(2)), tf.constant([0.3, 0.8])]
+    # Near, not equal: an adaptor's last norm rescales its tiny activations before its N(0, 2e-4) conv.
+    np.testing.assert_allclose(target.denoiser(probe), source.denoiser(probe), atol=2e-2)
+    adapters = [layer for layer in target.denoiser.layers if target.is_adapter_layer(layer.name)]
+    blocks = {layer.name.split("_adapter")[0] for layer in adapters}
+    residual = {layer.name[: -len("_conv1")] for layer in target.denoiser.layers if layer.name.endswith("_conv1")}
+    assert blocks == residual | {"dn_out"}  # one beside every residual block and the output layer
+    trainable = {v.path.split("/")[0] for v in target.trainable_weights}
+    assert trainable and all(target.is_adapter_layer(n) for n in trainable)
+    share = sum(int(np.prod(v.shape)) for v in target.trainable_weights) / target.denoiser.count_params()
+    assert share < 0.5  # on the tiny model; about 2% on the default one
+    compile_for_training(target, learning_rate=1e-2)
+    before = {v.path: v.numpy().copy() for v in target.denoiser.weights}
+    target.fit(tf.data.Dataset.from_tensor_slices(_images(16)).batch(8), epochs=2, verbose=0)
+    after = {w.path: w.numpy() for w in target.denoiser.weights}
+    moved = {p for p, v in before.items() if not np.allclose(v, after[p])}
+    assert moved and all(target.is_adapter_layer(p.split("/")[0]) for p in moved), moved
+    target.save(tmp_path / "adapted.keras")
+    again = keras.models.load_model(tmp_path / "adapted.keras")
+    np.testing.assert_allclose(again.denoiser(probe), target.denoiser(probe), atol=1e-5)
+
+
+def test_pairwise_similarity_loss_against_numpy_and_zero_at_the_source():
+    """DDPM-PA's loss: per image the softmax of its cosine similarities to the other images, KL(source ||
+    adapted), checked against NumPy; zero for a model that is still its source; its gradient reaches the
+    adapted denoiser only; it enters the training loss and is logged."""
+    from keras_transfer_gan.transfer import PairwiseSimilarity, derive_model
+    from keras_transfer_gan.transfer.regularizers.pairwise_similarity import pairwise_kl
+
+    a, b = _images(4, 4), _images(4, 4)
+
+    def dist(x):
+        flat = x.reshape(4, -1) / np.linalg.norm(x.reshape(4, -1), axis=1, keepdims=True)
+        sim = flat @ flat.T
+        np.fill_diagonal(sim, -np.inf)
+        e = np.exp(sim - sim.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    p, q = dist(a), dist(b)
+    mask = ~np.eye(4, dtype=bool)
+    expected = np.where(mask, p * (np.log(p + 1e-12) - np.log(q + 1e-12)), 0).sum(axis=1)
+    np.testing.assert_allclose(pairwise_kl(a, b), expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(pairwise_kl(a, a), 0.0, atol=1e-6)
+
+    source = create_model("ddim", tiny=True, ema_decay=None, prediction="v")
+    target, _ = derive_model(source)
+    compile_for_training(target, pairwise=PairwiseSimilarity(source, weight=10.0))
+    images = tf.constant(_images(6))
+    _, tracked = target.per_example_losses(images, None)
+    np.testing.assert_allclose(tracked["pairwise_loss"], 0.0, atol=1e-5)  # the target is still the source
+    target.fit(tf.data.Dataset.from_tensor_slices(_images(24)).batch(6), epochs=2, verbose=0)
+    with tf.GradientTape() as tape:
+        _, tracked = target.per_example_losses(images, None)
+        term = tf.reduce_mean(tracked["pairwise_loss"])
+    assert float(term) > 0
+    grads = tape.gradient(term, target.denoiser.trainable_variables + target.pairwise.network.variables)
+    n = len(target.denoiser.trainable_variables)
+    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads[:n])
+    assert all(g is None for g in grads[n:])  # the frozen source takes no gradient
+    assert "pairwise_loss" in target.fit(tf.data.Dataset.from_tensor_slices(_images(12)).batch(6), epochs=1,
+                                         verbose=0).history
+    with pytest.raises(ValueError, match="image_shape"):
+        compile_for_training(create_model("ddim", tiny=True, channels=3),
+                             pairwise=PairwiseSimilarity(source))

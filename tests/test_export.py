@@ -36,6 +36,10 @@ EXPECTED = {  # signature -> {input: (dtype, shape)} as saved_model_cli prints t
                   "generate": {"prompt": ("DT_STRING", "()"), "length": ("DT_INT32", "()"),
                                "temperature": ("DT_FLOAT", "()"), "seed": ("DT_INT32", "()")}},
     "classifier": {"serving_default": {"images": ("DT_FLOAT", "(-1, 16, 16, 1)")}},
+    "ddim": {"denoise": {"noisy_images": ("DT_FLOAT", "(-1, 16, 16, 1)"), "noise_level": ("DT_FLOAT", "(-1)")},
+             "sample": {"batch_size": ("DT_INT32", "()"), "steps": ("DT_INT32", "()"), "seed": ("DT_INT32", "()")},
+             "generate_uint8": {"batch_size": ("DT_INT32", "()"), "steps": ("DT_INT32", "()"),
+                                "seed": ("DT_INT32", "()")}},
 }
 OUTPUTS = {"dcgan": {"serving_default": ("images", "DT_FLOAT"), "generate_uint8": ("images", "DT_UINT8")},
            "vae": {"encode": ("mean", "DT_FLOAT")}, "char_lstm": {"generate": ("text", "DT_STRING")},
@@ -188,7 +192,7 @@ def test_bad_export_arguments(tmp_path, bad, message):
 # StyleGAN2's synthesis (outputs of order 2): float16 1.4e-3.
 TFLITE_TOL = {"none": 1e-5, "float16": 1e-3, "dynamic": 2e-2, "int8": 5e-2}
 TFLITE_MODELS = {"dcgan": None, "acgan": None, "vae": "decode", "char_lstm": "next_token_logits",
-                 "stylegan2": "synthesis"}
+                 "stylegan2": "synthesis", "ddim": "denoise"}
 
 
 @pytest.mark.parametrize("name", list(TFLITE_MODELS))

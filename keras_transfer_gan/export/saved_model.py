@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from keras_transfer_gan.export.signatures import build_signatures, example_inputs
 from keras_transfer_gan.export.warmup import write_warmup_requests
+from keras_transfer_gan.transfer.adaptation.lora import merge_lora
 from keras_transfer_gan.transfer.loading.pretrained import EXPORT_METADATA  # read back by `load_pretrained`
 from keras_transfer_gan.utils.atomic import atomic_directory, write_text
 from keras_transfer_gan.utils.checks import check_positive_int
@@ -67,9 +68,13 @@ def export_saved_model(model, base_dir, name, version=None, overwrite=False, war
         overwrite: bool. Replace an existing version (atomically) instead of refusing.
         warmup: bool. Write ``assets.extra/tf_serving_warmup_requests``.
 
+    A model with LoRA factors (a diffusion model's `lora_rank`) is exported merged (`transfer.merge_lora`):
+    the same function, plain kernels, no LoRA variables.
+
     Returns:
         The version directory's path.
     """
+    model = merge_lora(model)
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"export: model name must be letters, digits, '_', '-' or '.', got {name!r}")
     check_positive_int(version, "version", "export", allow_none=True)

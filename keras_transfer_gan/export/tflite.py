@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras_transfer_gan.export.saved_model import write_saved_model
 from keras_transfer_gan.export.signatures import build_signatures, example_inputs
 from keras_transfer_gan.export.tflite_report import TFLiteReport
+from keras_transfer_gan.transfer.adaptation.lora import merge_lora
 from keras_transfer_gan.utils.atomic import atomic_path
 from keras_transfer_gan.utils.checks import check_choice, check_positive_int
 
@@ -67,9 +68,12 @@ def export_tflite(model, path, quantization="none", representative_data=None, si
             (default: generated with fixed seeds).
         n_eval: evaluation batches. Defaults to 8.
 
+    A model with LoRA factors is converted merged (`transfer.merge_lora`), as `export_saved_model` does.
+
     Returns:
         A `TFLiteReport`.
     """
+    model = merge_lora(model)
     check_choice(quantization, "quantization", "export_tflite", QUANTIZATIONS)
     check_positive_int(batch_size, "batch_size", "export_tflite")
     signatures = build_signatures(model, batch_size=batch_size, seq_len=seq_len)

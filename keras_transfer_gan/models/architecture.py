@@ -45,7 +45,8 @@ import tensorflow as tf
 HEAD_KINDS = ("input_channels", "output_channels", "class_rows", "class_columns", "vocabulary_rows",
               "vocabulary_columns")
 #: The few-shot methods an architecture can declare (`few_shot_methods`), by the names `ktg transfer` uses.
-FEW_SHOT_METHODS = ("freeze_d", "freeze_g", "l2_sp", "cdc", "ewc", "scale_shift", "adafm", "latent_adaptor", "lora")
+FEW_SHOT_METHODS = ("freeze_d", "freeze_g", "l2_sp", "cdc", "ewc", "scale_shift", "adafm", "latent_adaptor", "lora",
+                    "adapters")
 
 
 @dataclasses.dataclass

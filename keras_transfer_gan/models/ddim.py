@@ -32,9 +32,42 @@ def _group_norm(x, groups, name):
     return keras.layers.GroupNormalization(min(groups, int(x.shape[-1])), epsilon=1e-5, name=name)(x)
 
 
-def residual_block(x, embedding, width, groups, name):
+def adapter_branch(x, embedding, width, dim, patch, name):
+    """DPMs-ANT's adaptor beside a block: `x` average-pooled by `patch`, normalised, a 3x3 conv to `dim`
+    channels (plus the noise-level embedding projected, when given), one transformer block (self-attention
+    and an MLP, pre-norm) over the pooled positions, nearest upsampling back, normalised, a 3x3 conv to `width`.
+    Its convolutions and dense layers start near zero (N(0, 2e-4), as the authors'), so the adapted model
+    first computes what the source did. Every layer is named ``{name}_...`` with ``adapter`` in it."""
+    size = int(x.shape[1])
+    patch = min(patch, size)
+    small = keras.initializers.RandomNormal(stddev=2e-4, seed=0)
+    h = keras.layers.AveragePooling2D(patch, name=f"{name}_pool")(x)
+    h = _group_norm(h, max(1, int(x.shape[-1]) // 2), f"{name}_norm0")
+    h = keras.layers.Conv2D(dim, 3, padding="same", kernel_initializer=small, name=f"{name}_down")(h)
+    if embedding is not None:
+        t = keras.layers.Dense(dim, kernel_initializer=small, name=f"{name}_emb")(
+            keras.layers.Activation("swish", name=f"{name}_emb_act")(embedding))
+        h = keras.layers.Add(name=f"{name}_add_emb")([h, keras.layers.Reshape((1, 1, dim), name=f"{name}_emb_hw")(t)])
+    cells = size // patch
+    tokens = keras.layers.Reshape((cells * cells, dim), name=f"{name}_tokens")(h)
+    a = keras.layers.LayerNormalization(epsilon=1e-6, name=f"{name}_ln0")(tokens)
+    a = keras.layers.MultiHeadAttention(4, max(1, dim // 4), output_shape=dim, kernel_initializer=small,
+                                        name=f"{name}_mha")(a, a)
+    tokens = keras.layers.Add(name=f"{name}_attn_out")([tokens, a])
+    m = keras.layers.LayerNormalization(epsilon=1e-6, name=f"{name}_ln1")(tokens)
+    m = keras.layers.Dense(4 * dim, activation="gelu", kernel_initializer=small, name=f"{name}_fc0")(m)
+    m = keras.layers.Dense(dim, kernel_initializer=small, name=f"{name}_fc1")(m)
+    tokens = keras.layers.Add(name=f"{name}_mlp_out")([tokens, m])
+    h = keras.layers.Reshape((cells, cells, dim), name=f"{name}_map")(tokens)
+    h = keras.layers.UpSampling2D(patch, interpolation="nearest", name=f"{name}_upsample")(h)
+    h = _group_norm(h, max(1, dim // 4), f"{name}_norm1")
+    return keras.layers.Conv2D(width, 3, padding="same", kernel_initializer=small, name=f"{name}_up")(h)
+
+
+def residual_block(x, embedding, width, groups, name, adapter=None):
     """GroupNorm-swish-conv, plus the noise-level embedding projected to `width`, GroupNorm-swish-conv (zero
-    initialised: the block starts as its skip), added to the input (a 1x1 conv where the width changes)."""
+    initialised: the block starts as its skip), added to the input (a 1x1 conv where the width changes); with
+    `adapter` (``(dim, patch)``), an `adapter_branch` on the block's input is added to its output."""
     skip = x if int(x.shape[-1]) == width else keras.layers.Conv2D(width, 1, name=f"{name}_skip")(x)
     h = keras.layers.Activation("swish", name=f"{name}_act0")(_group_norm(x, groups, f"{name}_norm0"))
     h = keras.layers.Conv2D(width, 3, padding="same", name=f"{name}_conv0")(h)
@@ -42,7 +75,10 @@ def residual_block(x, embedding, width, groups, name):
     h = keras.layers.Add(name=f"{name}_add_emb")([h, keras.layers.Reshape((1, 1, width), name=f"{name}_emb_hw")(shift)])
     h = keras.layers.Activation("swish", name=f"{name}_act1")(_group_norm(h, groups, f"{name}_norm1"))
     h = keras.layers.Conv2D(width, 3, padding="same", kernel_initializer="zeros", name=f"{name}_conv1")(h)
-    return keras.layers.Add(name=f"{name}_out")([skip, h])
+    if adapter is None:
+        return keras.layers.Add(name=f"{name}_out")([skip, h])
+    side = adapter_branch(x, embedding, width, *adapter, name=f"{name}_adapter")
+    return keras.layers.Add(name=f"{name}_out")([skip, h, side])
 
 
 def attention_block(x, groups, name, heads=1):
@@ -56,14 +92,16 @@ def attention_block(x, groups, name, heads=1):
     return keras.layers.Add(name=f"{name}_out")([x, h])
 
 
-def build_unet(image_size, channels, widths, block_depth, attention, embedding_dims, groups, num_classes=0):
+def build_unet(image_size, channels, widths, block_depth, attention, embedding_dims, groups, num_classes=0,
+               adapter=None):
     """The denoiser: ``[noisy_images, noise_level(, labels)] -> prediction`` (float32, the image's shape).
 
     The noise level (the noise rate of the schedule) enters as a sinusoidal embedding of its variance through a
     two-layer MLP, added inside every residual block (with a class's learned embedding when conditional). Down
     path: per width, `block_depth` residual blocks (each output kept for a skip), then 2x average pooling;
     middle: two blocks; up path: per width, 2x upsampling, then `block_depth` blocks each on its skip
-    concatenated. Self-attention follows each block at 8x8 when `attention`."""
+    concatenated. Self-attention follows each block at 8x8 when `attention`. With `adapter` (``(dim, patch)``),
+    DPMs-ANT's adaptors sit beside every residual block and the output layer (`adapter_branch`)."""
     noisy = keras.Input((image_size, image_size, channels), name="noisy_images")
     level = keras.Input((), name="noise_level")
     inputs = [noisy, level]
@@ -80,28 +118,32 @@ def build_unet(image_size, channels, widths, block_depth, attention, embedding_d
     skips = []
     for i, width in enumerate(widths):
         for j in range(block_depth):
-            x = residual_block(x, emb, width, groups, f"dn_down{i}_{j}")
+            x = residual_block(x, emb, width, groups, f"dn_down{i}_{j}", adapter)
             if attention and int(x.shape[1]) == 8:
                 x = attention_block(x, groups, f"dn_down{i}_{j}_attn")
             skips.append(x)
         if i < len(widths) - 1:
             x = keras.layers.AveragePooling2D(2, name=f"dn_down{i}_pool")(x)
-    x = residual_block(x, emb, widths[-1], groups, "dn_mid0")
+    x = residual_block(x, emb, widths[-1], groups, "dn_mid0", adapter)
     if attention and int(x.shape[1]) == 8:
         x = attention_block(x, groups, "dn_mid_attn")
-    x = residual_block(x, emb, widths[-1], groups, "dn_mid1")
+    x = residual_block(x, emb, widths[-1], groups, "dn_mid1", adapter)
     for i in reversed(range(len(widths))):
         if int(x.shape[1]) != int(skips[-1].shape[1]):
             x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"dn_up{i}_upsample")(x)
         for j in range(block_depth):
             x = keras.layers.Concatenate(name=f"dn_up{i}_{j}_concat")([x, skips.pop()])
-            x = residual_block(x, emb, widths[i], groups, f"dn_up{i}_{j}")
+            x = residual_block(x, emb, widths[i], groups, f"dn_up{i}_{j}", adapter)
             if attention and int(x.shape[1]) == 8:
                 x = attention_block(x, groups, f"dn_up{i}_{j}_attn")
         if i > 0:
             x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"dn_up{i}_to{i - 1}")(x)
+    features = x
     x = keras.layers.Activation("swish", name="dn_out_act")(_group_norm(x, groups, "dn_out_norm"))
     out = keras.layers.Conv2D(channels, 3, padding="same", kernel_initializer="zeros", name="dn_out")(x)
+    if adapter is not None:  # the authors' end adaptor: beside the output layer, without the embedding
+        out = keras.layers.Add(name="dn_out_sum")(
+            [out, adapter_branch(features, None, channels, *adapter, name="dn_out_adapter")])
     out = keras.layers.Activation("linear", dtype="float32", name="dn_out_f32")(out)
     return keras.Model(inputs, out, name="denoiser")
 
@@ -134,6 +176,9 @@ class DDIM(SingleOptimizerModel):
         sampling_steps: int. Steps `sample` takes when not told (evaluation and callbacks use it). Defaults to 25.
         num_classes: int. 0, or >= 2 for class conditioning (a label embedding added to the noise-level one).
         groups: int. Group norm's groups. Defaults to 8.
+        adapter_dim: int. 0, or DPMs-ANT's adaptors of that width beside every residual block and the output
+            layer (`adapter_branch`; `transfer.adapter_target` trains them alone). Defaults to 0.
+        adapter_patch: int. The adaptors' pooling patch. Defaults to 4.
         lora_rank: int. 0, or LoRA of that rank on every convolution and dense layer of the denoiser (and its
             EMA copy) through Keras' own `enable_lora`: each kernel frozen beside its trainable low-rank factors
             (`transfer.lora_target` freezes the rest; `transfer.merge_lora` folds them back). Defaults to 0.
@@ -147,15 +192,16 @@ class DDIM(SingleOptimizerModel):
     sample_options = ("steps", "eta")
     optimizer_defaults = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999}
     transfer_heads = {"dn_in": "input_channels", "dn_out": "output_channels", "dn_label_embed": "class_rows"}
-    few_shot_methods = ("l2_sp", "lora")
+    few_shot_methods = ("l2_sp", "lora", "adapters")
     PROBE_SCALARS = {**Architecture.PROBE_SCALARS, "steps": 3}
     config_fields = ("image_size", "channels", "widths", "block_depth", "attention", "embedding_dims", "prediction",
-                     "min_signal_rate", "max_signal_rate", "sampling_steps", "num_classes", "groups", "lora_rank",
-                     "ema_decay", "seed")
+                     "min_signal_rate", "max_signal_rate", "sampling_steps", "num_classes", "groups", "adapter_dim",
+                     "adapter_patch", "lora_rank", "ema_decay", "seed")
 
     def __init__(self, image_size=32, channels=1, widths=(32, 64, 80), block_depth=2, attention=True,
                  embedding_dims=32, prediction="eps", min_signal_rate=0.02, max_signal_rate=0.95, sampling_steps=25,
-                 num_classes=0, groups=8, lora_rank=0, ema_decay=0.999, seed=0, **kwargs):
+                 num_classes=0, groups=8, adapter_dim=0, adapter_patch=4, lora_rank=0, ema_decay=0.999, seed=0,
+                 **kwargs):
         super().__init__(**kwargs)
         name = type(self).__name__
         widths = tuple(int(w) for w in widths)
@@ -178,16 +224,19 @@ class DDIM(SingleOptimizerModel):
             raise ValueError(f"{name}: num_classes must be 0 (unconditional) or >= 2, got {num_classes!r}")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"{name}: ema_decay must be in (0, 1), got {ema_decay!r}")
-        if lora_rank < 0:
-            raise ValueError(f"{name}: lora_rank must be >= 0, got {lora_rank!r}")
+        if lora_rank < 0 or adapter_dim < 0 or adapter_patch < 1:
+            raise ValueError(f"{name}: lora_rank and adapter_dim must be >= 0 and adapter_patch >= 1, got "
+                             f"{lora_rank!r}, {adapter_dim!r}, {adapter_patch!r}")
         self.image_size, self.channels, self.widths = int(image_size), int(channels), widths
         self.block_depth, self.attention, self.embedding_dims = int(block_depth), bool(attention), int(embedding_dims)
         self.prediction = prediction
         self.min_signal_rate, self.max_signal_rate = float(min_signal_rate), float(max_signal_rate)
         self.sampling_steps, self.num_classes, self.groups = int(sampling_steps), int(num_classes), int(groups)
         self.ema_decay, self.seed, self.lora_rank = ema_decay, int(seed), int(lora_rank)
+        self.adapter_dim, self.adapter_patch = int(adapter_dim), int(adapter_patch)
         self.denoiser = build_unet(self.image_size, self.channels, widths, self.block_depth, self.attention,
-                                   self.embedding_dims, self.groups, self.num_classes)
+                                   self.embedding_dims, self.groups, self.num_classes,
+                                   (self.adapter_dim, self.adapter_patch) if self.adapter_dim else None)
         self.denoiser_ema = make_ema_copy(self.denoiser) if ema_decay is not None else None
         if self.lora_rank:  # on both networks alike (a clone would rebuild the attention's projections plain)
             for network in (self.denoiser, self.denoiser_ema):
@@ -210,12 +259,18 @@ class DDIM(SingleOptimizerModel):
 
     def lora_layers(self, network=None):
         """The layers LoRA adapts (with `lora_rank`): every convolution and dense layer of the denoiser, the
-        attention's projections included, in a fixed order; none without `lora_rank`."""
+        attention's projections included, in a fixed order (adaptors aside); none without `lora_rank`."""
         if not self.lora_rank:
             return []
         network = network or self.denoiser
         kinds = (keras.layers.Conv2D, keras.layers.Dense, keras.layers.EinsumDense)
-        return [layer for layer in network._flatten_layers(include_self=False) if isinstance(layer, kinds)]
+        return [inner for layer in network.layers if not self.is_adapter_layer(layer.name)
+                for inner in layer._flatten_layers(include_self=True) if isinstance(inner, kinds)]
+
+    @staticmethod
+    def is_adapter_layer(name):
+        """Whether the denoiser's layer `name` belongs to an adaptor (`adapter_dim`)."""
+        return "_adapter" in name
 
     @property
     def consumes(self):
@@ -230,6 +285,21 @@ class DDIM(SingleOptimizerModel):
         return diffusion_schedule(times, self.min_signal_rate, self.max_signal_rate)
 
     # ------------------------------------------------------------- training
+    def compile(self, optimizer="adam", regularizers=(), pairwise=None, **kwargs):
+        """As `SingleOptimizerModel.compile`; `pairwise` (a `PairwiseSimilarity`: DDPM-PA's loss against a
+        frozen source) adds its term to every image's loss, tracked as ``pairwise_loss``. Training settings,
+        not saved with the model."""
+        super().compile(optimizer=optimizer, regularizers=regularizers, **kwargs)
+        self.pairwise = pairwise.bind(self) if pairwise is not None else None
+        if self.pairwise is not None:
+            self.trackers["pairwise_loss"] = keras.metrics.Mean(name="pairwise_loss")
+        else:
+            self.trackers.pop("pairwise_loss", None)
+
+    def denoiser_inputs(self, noisy, noise_rates, labels):
+        """The denoiser's inputs: ``[noisy_images, noise_level(, labels)]``."""
+        return self._inputs(noisy, noise_rates, labels)
+
     def _inputs(self, noisy, noise_rates, labels):
         return [noisy, noise_rates] + ([labels] if self.num_classes else [])
 
@@ -270,7 +340,13 @@ class DDIM(SingleOptimizerModel):
                                                        - noise_rates[:, None, None, None] * images)
         prediction = tf.cast(self.denoiser(self._inputs(noisy, noise_rates, labels), training=True), tf.float32)
         loss = tf.reduce_mean(tf.square(prediction - target), axis=[1, 2, 3])
-        return loss, {"loss": loss}
+        tracked = {"loss": loss}
+        if getattr(self, "pairwise", None) is not None:
+            clean, _ = self.split_prediction(prediction, noisy, noise_rates, signal_rates)
+            tracked["pairwise_loss"] = self.pairwise.per_example(self, noisy, noise_rates, signal_rates, labels, clean)
+            loss = loss + tracked["pairwise_loss"]
+            tracked["loss"] = loss
+        return loss, tracked
 
     def ema_pair(self):
         return self.denoiser_ema, self.denoiser

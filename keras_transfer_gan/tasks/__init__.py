@@ -18,8 +18,11 @@ from keras_transfer_gan.tasks.tgan import TGAN, TGANOptions, tgan  # noqa: E402
 from keras_transfer_gan.tasks.ctgan import CTGAN, CTGANOptions, ctgan, pseudo_label  # noqa: E402
 from keras_transfer_gan.tasks.classifier import Classifier, ClassifierOptions, finetune_classifier  # noqa: E402
 from keras_transfer_gan.tasks.augment import Augment, AugmentOptions, augment_with_generator, augmented_classifier  # noqa: E402,E501
+from keras_transfer_gan.tasks.diffusion import Diffusion, DiffusionOptions, finetune_diffusion  # noqa: E402
 
-__all__ = ["Augment", "AugmentOptions", "CTGAN", "CTGANOptions", "Classifier", "ClassifierOptions", "StepOptions",
+__all__ = ["Augment", "AugmentOptions", "CTGAN", "CTGANOptions", "Classifier", "ClassifierOptions", "Diffusion",
+           "DiffusionOptions", "StepOptions",
            "TGAN", "TGANOptions", "Task", "TaskContext", "TaskOptions", "Text", "TextOptions", "TrGAN",
            "TrGANOptions", "augment_with_generator", "augmented_classifier", "ctgan", "finetune_classifier",
+           "finetune_diffusion",
            "get_task", "list_tasks", "option", "pick_task", "pseudo_label", "register_task", "text", "tgan", "trgan"]

@@ -9,6 +9,7 @@ from keras_transfer_gan.transfer.adaptation import (
     FreezeSummary,
     TransferReport,
     adapt_scale_shift,
+    adapter_target,
     carry_weights,
     derive_model,
     fold_modulation,
@@ -30,7 +31,7 @@ from keras_transfer_gan.transfer.adaptation import (
 from keras_transfer_gan.transfer.augmentation import ADA, DiffAugment
 from keras_transfer_gan.transfer.loading import load_pretrained
 from keras_transfer_gan.transfer.recipe_result import RecipeResult
-from keras_transfer_gan.transfer.regularizers import CDC, EWC, L2SP, estimate_fisher
+from keras_transfer_gan.transfer.regularizers import CDC, EWC, L2SP, PairwiseSimilarity, estimate_fisher
 
 __all__ = [
     "ADA",
@@ -39,9 +40,11 @@ __all__ = [
     "EWC",
     "FreezeSummary",
     "L2SP",
+    "PairwiseSimilarity",
     "RecipeResult",
     "TransferReport",
     "adapt_scale_shift",
+    "adapter_target",
     "carry_weights",
     "derive_model",
     "estimate_fisher",
