@@ -70,8 +70,8 @@ def finetune_diffusion(source, dataset, epochs=1, steps_per_epoch=None, lora=0, 
     """
     import tensorflow as tf
 
-    from keras_transfer_gan.tasks.fitting import announce, check_positive, fit, source_model
-    from keras_transfer_gan.transfer import FreezeSummary, RecipeResult, merge_lora
+    from keras_transfer_gan.tasks.fitting import check_positive, source_model, train_target
+    from keras_transfer_gan.transfer import merge_lora
 
     check_positive("diffusion", epochs=epochs, steps_per_epoch=steps_per_epoch)
     options = DiffusionOptions(lora=lora, adapters=adapters, pairwise=pairwise)
@@ -83,14 +83,8 @@ def finetune_diffusion(source, dataset, epochs=1, steps_per_epoch=None, lora=0, 
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model, report, changed = build_diffusion_target(source, options, learning_rate=learning_rate, **overrides)
-    result = RecipeResult(model, report, FreezeSummary.of(model, changed) if changed else None)
-    announce(report_to, result)
-    callbacks = list(callbacks) + ([keep_best] if keep_best is not None else [])
-    result.history = fit(model, dataset, epochs, strategy, checkpoint_dir, callbacks, verbose, steps_per_epoch,
-                         checkpoint_every, resume)
-    if keep_best is not None:
-        result.extra.update(best_step=keep_best.best_step, best_kid=keep_best.best_kid,
-                            held_out_kid=keep_best.history, stopped_early=keep_best.stopped_early)
+    result = train_target(model, report, changed, dataset, epochs, strategy, checkpoint_dir, callbacks, verbose,
+                          steps_per_epoch, checkpoint_every, resume, keep_best, report_to)
     result.model = merge_lora(model)
     return result
 
@@ -111,16 +105,9 @@ class Diffusion(Task):
         return build_diffusion_target(source, options, **settings)
 
     def run(self, source, context, options):
-        from keras_transfer_gan.data import load_dataset
-        from keras_transfer_gan.tasks.trgan import keep_best_selector
+        from keras_transfer_gan.tasks.fitting import target_images
 
-        labelled = source.consumes == "labelled_images"
-        size = context.image_size_for(source)
-        data = load_dataset(context.dataset, labels=labelled, repeat=options.steps is not None,
-                            **context.data_settings(source, batch_size=context.batch_size_for(options)))
-        spec = data.element_spec[0] if labelled else data.element_spec
-        overrides = dict(channels=int(spec.shape[-1]), **({"image_size": size} if context.image_size else {}))
-        selector = keep_best_selector(context, options, size, overrides["channels"]) if options.keep_best else None
+        data, overrides, selector = target_images(source, context, options)
         return finetune_diffusion(source, data, epochs=context.epochs_for(options), lora=options.lora,
                                   adapters=options.adapters, pairwise=options.pairwise, keep_best=selector,
                                   learning_rate=context.lr, callbacks=context.callbacks(), verbose=context.verbose,

@@ -79,8 +79,8 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
     """
     import tensorflow as tf
 
-    from keras_transfer_gan.tasks.fitting import announce, check_positive, fit, source_model
-    from keras_transfer_gan.transfer import FreezeSummary, RecipeResult, fold_modulation
+    from keras_transfer_gan.tasks.fitting import check_positive, source_model, train_target
+    from keras_transfer_gan.transfer import fold_modulation
 
     check_positive("trgan", epochs=epochs, steps_per_epoch=steps_per_epoch)
     options = TrGANOptions(freeze_d=freeze_d, freeze_g=freeze_g, latent_adaptor=latent_adaptor, augment=augment if isinstance(augment, str) else "none", l2_sp=l2_sp,
@@ -91,14 +91,8 @@ def trgan(source, dataset, epochs=1, steps_per_epoch=None, freeze_d=0, augment=N
     with strategy.scope():
         model, report, changed = build_trgan_target(source, options, augment=augment, learning_rate=learning_rate,
                                               **overrides)
-    result = RecipeResult(model, report, FreezeSummary.of(model, changed) if changed else None)
-    announce(report_to, result)
-    callbacks = list(callbacks) + ([keep_best] if keep_best is not None else [])
-    result.history = fit(model, dataset, epochs, strategy, checkpoint_dir, callbacks, verbose, steps_per_epoch,
-                         checkpoint_every, resume)
-    if keep_best is not None:
-        result.extra.update(best_step=keep_best.best_step, best_kid=keep_best.best_kid,
-                            held_out_kid=keep_best.history, stopped_early=keep_best.stopped_early)
+    result = train_target(model, report, changed, dataset, epochs, strategy, checkpoint_dir, callbacks, verbose,
+                          steps_per_epoch, checkpoint_every, resume, keep_best, report_to)
     result.model = fold_modulation(model)
     return result
 
@@ -187,15 +181,9 @@ class TrGAN(Task):
         return build_trgan_target(source, options, **settings)
 
     def run(self, source, context, options):
-        from keras_transfer_gan.data import load_dataset
+        from keras_transfer_gan.tasks.fitting import target_images
 
-        labelled = source.consumes == "labelled_images"
-        size = context.image_size_for(source)
-        data = load_dataset(context.dataset, labels=labelled, repeat=options.steps is not None,
-                            **context.data_settings(source, batch_size=context.batch_size_for(options)))
-        spec = data.element_spec[0] if labelled else data.element_spec
-        overrides = dict(channels=int(spec.shape[-1]), **({"image_size": size} if context.image_size else {}))
-        selector = keep_best_selector(context, options, size, overrides["channels"]) if options.keep_best else None
+        data, overrides, selector = target_images(source, context, options)
         settings = {k: v for k, v in options.as_dict().items()
                     if k in ("freeze_d", "freeze_g", "latent_adaptor", "augment", "l2_sp", "cdc", "cdc_anchors", "ewc", "scale_shift",
                              "scale_shift_output")}
