@@ -25,6 +25,7 @@ process.
     python tools/bench_train_step.py                              # DCGAN 32x32, batch 64
     python tools/bench_train_step.py --model wgan_gp --size 64 --filters 32
     python tools/bench_train_step.py --model stylegan2 --filters 32 --latent 64   # stylegan2_fused: grouped convs
+    python tools/bench_train_step.py --model ddim --filters 32                    # the default DDIM U-Net
     python tools/bench_train_step.py --model dcgan --variants fit,trainer,minimal,fit+xla,trainer+xla,fit+bf16
     python tools/bench_train_step.py --model reference_dcgan     # TF tutorial networks, batch 256 (+ torch)
 
@@ -53,7 +54,8 @@ import tensorflow as tf  # noqa: E402
 from bench_common import count_flops, interleaved, machine, matmul_peak, round_stats  # noqa: E402
 from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.losses import gradient_penalty, kl_divergence  # noqa: E402
-from keras_transfer_gan.models import DCGAN, VAE, WGANGP, StyleGAN2  # noqa: E402
+from keras_transfer_gan.models import DCGAN, DDIM, VAE, WGANGP, StyleGAN2  # noqa: E402
+from keras_transfer_gan.models.ddim import diffusion_schedule  # noqa: E402
 from keras_transfer_gan.models.stylegan2 import noise_input_shapes  # noqa: E402
 from keras_transfer_gan.models.gan import GAN  # noqa: E402
 from keras_transfer_gan.training import SampleGrid, TensorBoardLogger, Trainer, compile_for_training  # noqa: E402
@@ -99,6 +101,8 @@ def build_model(args):
         return TutorialDCGAN()
     if args.model == "vae":
         return VAE(latent_dim=args.latent, image_size=args.size, filters=args.filters)
+    if args.model == "ddim":  # widths f, 2f, 2.5f (the default U-Net at --filters 32)
+        return DDIM(image_size=args.size, widths=(args.filters, 2 * args.filters, 5 * args.filters // 2))
     if args.model.startswith("stylegan2"):  # stylegan2_fused: the modulated convolutions as grouped convolutions
         return StyleGAN2(latent_dim=args.latent, w_dim=args.latent, image_size=args.size, filters=args.filters,
                          max_filters=4 * args.filters, fused_modconv=args.model.endswith("fused"))
@@ -210,8 +214,33 @@ def minimal_stylegan2_step(model, jit_compile):
     return step
 
 
+def minimal_ddim_step(model, jit_compile):
+    """The diffusion step written out: a uniform time per image, the cosine schedule, the eps (or v) target, its
+    mean squared error, Adam, then the EMA copy; fresh `tf.random` draws."""
+    net, opt, ema, decay = model.denoiser, model.optimizer, model.denoiser_ema, model.ema_decay
+
+    @tf.function(jit_compile=jit_compile)
+    def step(images):
+        batch = tf.shape(images)[0]
+        noise, signal = diffusion_schedule(tf.random.uniform([batch]), model.min_signal_rate, model.max_signal_rate)
+        n, s = noise[:, None, None, None], signal[:, None, None, None]
+        eps = tf.random.normal(tf.shape(images))
+        noisy = s * images + n * eps
+        target = eps if model.prediction == "eps" else s * eps - n * images
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(net([noisy, noise], training=True) - target))
+        opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+        if ema is not None:
+            for average, weight in zip(ema.weights, net.weights):
+                average.assign(decay * average + (1.0 - decay) * weight)
+        return loss
+
+    return step
+
+
 MINIMAL = {"dcgan": minimal_gan_step, "reference_dcgan": minimal_gan_step, "wgan_gp": minimal_wgan_gp_step,
-           "vae": minimal_vae_step, "stylegan2": minimal_stylegan2_step, "stylegan2_fused": minimal_stylegan2_step}
+           "vae": minimal_vae_step, "stylegan2": minimal_stylegan2_step, "stylegan2_fused": minimal_stylegan2_step,
+           "ddim": minimal_ddim_step}
 
 
 # -------------------------------------------------------------------- torch
