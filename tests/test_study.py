@@ -137,7 +137,7 @@ def test_tuning_chooses_on_held_out_kid_and_never_reads_the_test_split(tiny, tmp
     assert target._test is None  # the test split was never loaded
     trials = result["trials"]
     assert [(t["method"], t["knob"], t["value"]) for t in trials] == \
-        [("scratch+diffaugment", "learning_rate", v) for v in SWEEPS["learning_rate"]] + \
+        [("scratch+diffaugment", "learning_rate", v) for v in (1e-4, 2e-4, 4e-4)] + \
         [("trgan+freeze_d+diffaugment+cdc", "cdc", v) for v in SWEEPS["cdc"]]
     for method, chosen in result["choices"].items():
         for knob, value in chosen.items():
@@ -235,3 +235,45 @@ def test_the_run_cache_reruns_when_a_setting_the_source_or_the_code_changes(tiny
     assert run_study(path, folder, out, **kwargs)["cached"] == 2
     monkeypatch.setattr(study_module, "code_digest", lambda: "other code")
     assert run_study(path, folder, out, **kwargs)["cached"] == 0
+
+
+def test_diffusion_arms_build_run_and_tune(tiny):
+    """A diffusion source gets its own arms: the diffusion task fine-tuning every weight, LoRA (only the
+    factors, merged at the end), adaptors, the pairwise loss, and scratch; GAN modifiers are refused on it
+    and diffusion modifiers on a GAN arm; its learning rates are swept around its own default."""
+    from keras_transfer_gan.study import method_label, parse_method
+    from keras_transfer_gan.study.tuning import _sweep, knobs
+
+    _, clf, _ = tiny
+    source = create_model("ddim", tiny=True)
+    lora, report = build_arm_model("diffusion+lora", source, 3)
+    assert lora.lora_rank == 4 and lora.channels == 3 and lora.pairwise is None
+    assert report.counts()["adapted"] >= 1  # the input and output layers carried 1 -> 3 channels
+    assert all("lora_kernel" in v.path or v.path.startswith(("dn_in/", "dn_out/")) for v in lora.trainable_weights)
+    assert build_arm_model("diffusion+lora+pairwise", source, 1)[0].pairwise is not None
+    with pytest.raises(ValueError, match="source's image_shape"):  # the gray source cannot denoise colour
+        build_arm_model("diffusion+pairwise", source, 3)
+    adapted, _ = build_arm_model("diffusion+adapters", source, 1)
+    assert adapted.adapter_dim == 16
+    scratch, none = build_arm_model("scratch", source, 1)
+    assert none is None and type(scratch) is type(source)
+    for bad, message in (("diffusion+freeze_d", "a diffusion arm takes lora, adapters, pairwise only, not freeze_d"),
+                         ("trgan+lora", "lora needs the diffusion base"),
+                         ("diffusion+lora+adapters", "choose lora or adapters")):
+        with pytest.raises(ValueError, match=message):
+            parse_method(bad)
+    with pytest.raises(ValueError, match="takes no augmentation"):
+        build_arm_model("scratch+diffaugment", source, 1)
+    assert method_label("diffusion+lora+pairwise") == "diffusion fine-tuning + LoRA + pairwise similarity"
+    assert knobs("diffusion+lora") == ["learning_rate"] and knobs("diffusion+pairwise") == ["learning_rate",
+                                                                                           "pairwise"]
+
+    class Target:  # what _sweep reads of a study target
+        pass
+    target = Target()
+    target.source = source
+    assert _sweep("learning_rate", target) == (5e-4, 1e-3, 2e-3)
+    images, held_out = few_shot_split("digits", 8, held_out=8, image_size=16)
+    result = run_arm("diffusion+lora", source, images, steps=2, eval_every=1, reference_images=held_out,
+                     extractor=FeatureExtractor.from_classifier(clf), batch_size=4, n_fake=8, held_out=held_out)
+    assert [p["step"] for p in result["curve"]] == [0, 1, 2] and result["model"].lora_rank == 0

@@ -19,7 +19,11 @@ a reference set (the target's test split) at fixed intervals. A method is a base
   style layers, and AdAM's rank-1 kernel modulation);
 - ``freeze_g``: the generator's first `freeze_g` declared blocks frozen (FreezeG; a style-based generator's
   first block holds its mapping network);
-- ``latent_adaptor``: only an affine map of w trains in G (GenDA; a style-based generator), D as usual.
+- ``latent_adaptor``: only an affine map of w trains in G (GenDA; a style-based generator), D as usual;
+- on a diffusion source (base ``diffusion``: the `diffusion` task, every weight fine-tuned; ``scratch``: a fresh
+  model of the source's architecture): ``lora`` (LoRA factors of rank `weights["lora"]` only), ``adapters``
+  (DPMs-ANT's adaptors of width `weights["adapters"]` only), ``pairwise`` (DDPM-PA's loss of weight
+  `weights["pairwise"]` against the frozen source).
 
 e.g. ``scratch+diffaugment`` (the literature's strong baseline), ``trgan+freeze_d+diffaugment+cdc``.
 """
@@ -34,24 +38,30 @@ from keras_transfer_gan.metrics import evaluate_samples, intra_cluster_distance,
 from keras_transfer_gan.metrics.precision_recall import squared_distances
 from keras_transfer_gan.tasks import get_task, list_tasks
 from keras_transfer_gan.training import KeepBest, Trainer, compile_for_training
-from keras_transfer_gan.transfer import fold_modulation
+from keras_transfer_gan.transfer import fold_modulation, merge_lora
 from keras_transfer_gan.transfer.augmentation import ADA, make_augment
 
 SCRATCH = "scratch"
 MODIFIERS = ("freeze_d", "diffaugment", "ada", "l2_sp", "cdc", "ewc", "scale_shift", "adafm", "freeze_g",
-             "latent_adaptor")
-TRANSFER_ONLY = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm", "freeze_g", "latent_adaptor")
+             "latent_adaptor", "lora", "adapters", "pairwise")
+TRANSFER_ONLY = ("freeze_d", "l2_sp", "cdc", "ewc", "scale_shift", "adafm", "freeze_g", "latent_adaptor", "lora",
+                 "adapters", "pairwise")
+#: The modifiers of a diffusion arm (base ``diffusion``); the others are a GAN arm's.
+DIFFUSION_MODIFIERS = ("lora", "adapters", "pairwise")
 LABELS = {"scratch": "scratch", "freeze_d": "Freeze-D", "diffaugment": "DiffAugment",
           "ada": "ADA", "l2_sp": "L2-SP", "cdc": "CDC", "ewc": "EWC", "scale_shift": "scale/shift",
-          "adafm": "AdaFM", "freeze_g": "FreezeG", "latent_adaptor": "GenDA latent adaptor"}
+          "adafm": "AdaFM", "freeze_g": "FreezeG", "latent_adaptor": "GenDA latent adaptor", "lora": "LoRA",
+          "adapters": "adaptors", "pairwise": "pairwise similarity"}
 #: Names of the first study, kept as aliases.
 ALIASES = {"trgan_freezed": "trgan+freeze_d", "trgan_freezed_diffaugment": "trgan+freeze_d+diffaugment"}
 #: Default strengths of the regularisers (weights of CDC and EWC, alpha/beta of L2-SP). An arm's `weights` may
 #: also set ``learning_rate`` (both optimizers; None: the model's default), ``freeze_d`` (the blocks Freeze-D
 #: freezes), ``freeze_g`` (the blocks FreezeG freezes) and ``ada_target`` (ADA's target for D's overfitting
 #: heuristic): what `study.tuning` sweeps.
-DEFAULT_WEIGHTS = {"cdc": 1000.0, "ewc": 1.0, "l2_sp": (0.01, 0.0), "freeze_g": 2}  # CDC: the authors' --kl_wt
-HYPERPARAMETERS = ("cdc", "ewc", "l2_sp", "learning_rate", "freeze_d", "freeze_g", "ada_target")
+DEFAULT_WEIGHTS = {"cdc": 1000.0, "ewc": 1.0, "l2_sp": (0.01, 0.0), "freeze_g": 2,  # CDC: the authors' --kl_wt
+                   "lora": 4, "adapters": 16, "pairwise": 1.0}
+HYPERPARAMETERS = ("cdc", "ewc", "l2_sp", "learning_rate", "freeze_d", "freeze_g", "ada_target", "lora", "adapters",
+                   "pairwise")
 #: The methods the study and the demo compare by default.
 METHODS = ("scratch", "scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
            "trgan+freeze_d+diffaugment+ewc", "trgan+scale_shift+diffaugment")
@@ -79,6 +89,15 @@ def parse_method(method):
         raise ValueError(f"method {method!r}: choose diffaugment or ada, not both")
     if settings["adafm"]:
         settings["scale_shift"] = True
+    gan_only = [m for m in MODIFIERS if m not in DIFFUSION_MODIFIERS and settings[m]]
+    if settings["base"] == "diffusion" and gan_only:
+        raise ValueError(f"method {method!r}: a diffusion arm takes {', '.join(DIFFUSION_MODIFIERS)} only, not "
+                         f"{gan_only[0]}")
+    if settings["base"] != "diffusion" and any(settings[m] for m in DIFFUSION_MODIFIERS):
+        raise ValueError(f"method {method!r}: {', '.join(m for m in DIFFUSION_MODIFIERS if settings[m])} needs "
+                         "the diffusion base (diffusion+lora, ...)")
+    if settings["lora"] and settings["adapters"]:
+        raise ValueError(f"method {method!r}: choose lora or adapters, not both")
     if settings["latent_adaptor"] and (settings["scale_shift"] or settings["freeze_g"]):
         raise ValueError(f"method {method!r}: latent_adaptor trains only w's adaptor in G: no scale_shift or freeze_g")
     return settings
@@ -105,9 +124,19 @@ def build_arm_model(method, source, channels, seed=0, freeze_d=2, weights=None, 
     keras.utils.set_random_seed(seed)
     if settings["base"] == SCRATCH:
         model = type(source).from_config({**source.get_config(), "channels": channels, "seed": seed})
-        compile_for_training(model, augment=make_augment(augment), learning_rate=learning_rate)
+        if not model.takes_augment and augment != "none":
+            raise ValueError(f"method {method!r}: {type(model).__name__} takes no augmentation of a discriminator")
+        compile_for_training(model, learning_rate=learning_rate,
+                             **({"augment": make_augment(augment)} if model.takes_augment else {}))
         return model, None
     task = get_task(settings["base"])
+    if settings["base"] == "diffusion":
+        options = task.options(lora=int(weights["lora"]) if settings["lora"] else 0,
+                               adapters=int(weights["adapters"]) if settings["adapters"] else 0,
+                               pairwise=float(weights["pairwise"]) if settings["pairwise"] else None)
+        model, report, _ = task.build_target(source, options, channels=channels, seed=seed,
+                                             learning_rate=learning_rate)
+        return model, report
     options = task.options(
         freeze_d=freeze_d if settings["freeze_d"] else 0, augment="ada" if isinstance(augment, ADA) else augment,
         l2_sp=weights["l2_sp"] if settings["l2_sp"] else None, cdc=weights["cdc"] if settings["cdc"] else None,
@@ -230,5 +259,5 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     return {"method": method, "seed": seed, "n_images": int(len(images)), "curve": curve, "nn_real": nn_real,
             "batch_size": int(min(batch_size, len(images))),  # the batch trained on (a set smaller than it: all)
             "selected_step": selected, "selected_step_small": selected_small, "train_seconds": round(seconds, 1),
-            "model": fold_modulation(model),
+            "model": merge_lora(fold_modulation(model)),
             "report": report}

@@ -20,11 +20,12 @@ from keras_transfer_gan.utils.digest import array_digest
 #: The values each knob's sweep tries.
 SWEEPS = {
     "freeze_d": (1, 2, 3),
-    "learning_rate": (1e-4, 2e-4, 4e-4),
+    "learning_rate": (0.5, 1.0, 2.0),  # multiples of the source's default (a DCGAN: 1e-4, 2e-4, 4e-4)
     "cdc": (100.0, 1000.0, 10000.0),
     "ewc": (0.01, 0.1, 1.0),
     "ada_target": (0.4, 0.6, 0.8),
     "freeze_g": (1, 2, 3),
+    "pairwise": (0.1, 1.0, 10.0),
 }
 #: The arm whose choices of the shared knobs every transfer arm starts from.
 PLAIN_TRANSFER = "trgan+freeze_d+diffaugment"
@@ -35,21 +36,26 @@ def knobs(method):
     arm), then its own strength."""
     settings = parse_method(method)
     own = [k for k, on in (("cdc", settings["cdc"]), ("ewc", settings["ewc"]), ("ada_target", settings["ada"]),
-                           ("freeze_g", settings["freeze_g"])) if on]
+                           ("freeze_g", settings["freeze_g"]), ("pairwise", settings["pairwise"])) if on]
     if settings["base"] == "scratch":
         return ["learning_rate"] + own
     if method == PLAIN_TRANSFER:
         return ["freeze_d", "learning_rate"]
+    if settings["base"] == "diffusion":  # each diffusion arm its own learning rate (LoRA and adaptors want more)
+        return ["learning_rate"] + own
     return own or (["learning_rate"] if settings["scale_shift"] or settings["latent_adaptor"] else [])
 
 
 def _sweep(knob, target):
     """The values of `knob` to try: `SWEEPS`, Freeze-D and FreezeG depths only as deep as the source's networks
-    (FreezeG leaves at least one block to train)."""
+    (FreezeG leaves at least one block to train), learning rates as multiples of the source's default."""
     if knob == "freeze_d":
         return tuple(v for v in SWEEPS[knob] if v <= len(target.source.discriminator_blocks()))
     if knob == "freeze_g":
         return tuple(v for v in SWEEPS[knob] if v < len(target.source.generator_blocks()))
+    if knob == "learning_rate":
+        default = type(target.source).optimizer_defaults["learning_rate"]
+        return tuple(round(default * factor, 12) for factor in SWEEPS[knob])
     return SWEEPS[knob]
 
 
