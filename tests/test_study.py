@@ -277,3 +277,44 @@ def test_diffusion_arms_build_run_and_tune(tiny):
     result = run_arm("diffusion+lora", source, images, steps=2, eval_every=1, reference_images=held_out,
                      extractor=FeatureExtractor.from_classifier(clf), batch_size=4, n_fake=8, held_out=held_out)
     assert [p["step"] for p in result["curve"]] == [0, 1, 2] and result["model"].lora_rank == 0
+
+
+def test_equal_time_budget_gives_a_costlier_architecture_fewer_steps(tmp_path):
+    """`study.budget`: the step-cost ratio of two architectures measured in one process (a bigger model costs
+    more), the schedule keeping the number of evaluations, and the ratio kept for a resumed study."""
+    from keras_transfer_gan.study.budget import cached_step_cost_ratio, equal_time_schedule, step_cost_ratio
+
+    small = create_model("dcgan", tiny=True)
+    big = create_model("dcgan", tiny=True, g_filters=64, d_filters=64)
+    assert step_cost_ratio(small, big, batch_size=8, rounds=3, steps=2) > 1.0
+    assert equal_time_schedule(2400, 400, 4.0) == (600, 100)
+    assert equal_time_schedule(2400, 400, 0.5) == (4800, 800)
+    assert equal_time_schedule(2400, 400, 1000.0) == (6, 1)  # at least one step per evaluation
+    with pytest.raises(ValueError, match="positive"):
+        equal_time_schedule(2400, 400, 0.0)
+    calls = []
+    measure = lambda: calls.append(1) or 3.5  # noqa: E731
+    key = {"source": "a", "reference": "b", "batch": 8}
+    assert cached_step_cost_ratio(str(tmp_path), key, measure) == 3.5
+    assert cached_step_cost_ratio(str(tmp_path), key, measure) == 3.5 and len(calls) == 1
+
+
+def test_a_diffusion_study_takes_plain_scratch_as_its_baseline_and_sits_beside_the_gans(tiny, tmp_path):
+    """`run_study` on a diffusion source runs its own arms against plain scratch (no discriminator to
+    augment), and the report's side-by-side table sets each architecture's best transfer arm beside the others."""
+    from keras_transfer_gan.study.report import across_architectures, baseline_of, summarize
+
+    _, clf, directory = tiny
+    source = create_model("ddim", tiny=True)
+    result = run_study(source, "digits", str(tmp_path), sizes=(8,), seeds=(0,), methods=("diffusion+lora",),
+                       steps=2, eval_every=1, batch_size=4, n_fake=8, held_out=8,
+                       extractor=str(directory / "clf.keras"), second_extractor="none", reference=16, report=None)
+    assert {r["method"] for r in result["runs"]} == {"scratch", "diffusion+lora"}
+    assert baseline_of(["scratch", "diffusion"]) == "scratch"
+    assert baseline_of(["scratch+diffaugment", "trgan"]) == "scratch+diffaugment"
+    runs = [dict(r, target="close_diffusion") for r in result["runs"]]
+    gan = [dict(r, target="close", method={"scratch": "scratch+diffaugment", "diffusion+lora": "trgan"}[r["method"]])
+           for r in result["runs"]]
+    rows = summarize(runs + gan, [], ["scratch", "diffusion+lora", "scratch+diffaugment", "trgan"], [8])
+    lines = across_architectures(rows, ["close", "close_diffusion"])
+    assert len(lines) == 4 and "| 8 | close | TrGAN |" in lines[2] and "| 8 | close_diffusion |" in lines[3]

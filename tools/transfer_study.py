@@ -39,6 +39,7 @@ data): the targets, the trimmed plan and the page's wording are what it adds.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -51,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from keras_transfer_gan.study import METHODS, StudySettings, StudyTarget, method_label, run_cells, write_study  # noqa: E402,E501
 from keras_transfer_gan.study.report import BASELINE  # noqa: E402
+from keras_transfer_gan.study.budget import cached_step_cost_ratio, equal_time_schedule, step_cost_ratio  # noqa: E402,E501
 from keras_transfer_gan.study.tuning import tune  # noqa: E402
 
 TARGETS = {
@@ -58,6 +60,10 @@ TARGETS = {
     "colour": ("dcgan_mnist", "mnist_m", 3),
     "far": ("dcgan_mnist", "fashion_mnist:3,9", 1),
     "correspondence": ("dcgan_fashion_base", "fashion_sketch:0,1,2,4,5,6,7,8", 1),
+    # Other architectures on the close target, at the DCGAN arms' training time (`study.budget`): run with
+    # --targets close_style,close_diffusion once their zoo sources are trained (`make zoo`).
+    "close_style": ("stylegan2_fashion_base", "fashion_mnist:3,9", 1, "dcgan_fashion_base"),
+    "close_diffusion": ("ddim_fashion_base", "fashion_mnist:3,9", 1, "dcgan_fashion_base"),
 }
 #: Arms run at N > 25 and on the far target (the study's trim: the baseline, the standard transfer, CDC).
 LARGE_METHODS = "scratch+diffaugment,trgan+freeze_d+diffaugment,trgan+freeze_d+diffaugment+cdc"
@@ -65,6 +71,10 @@ _MAIN = ("scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+di
          "trgan+freeze_d+diffaugment+cdc")
 _ALL = _MAIN + ("trgan+scale_shift+diffaugment", "trgan+freeze_d+ada")
 _SEEDS = (0, 1, 2, 3, 4)
+_STYLE = ("scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
+          "trgan+freeze_d+diffaugment+ewc", "trgan+freeze_d+diffaugment+freeze_g",
+          "trgan+scale_shift+adafm+diffaugment", "trgan+diffaugment+latent_adaptor")
+_DIFFUSION = ("scratch", "diffusion", "diffusion+lora", "diffusion+lora+pairwise", "diffusion+adapters")
 #: ``--plan trimmed`` (the default; about four hours on 2 cores with --tune): (target, N, seeds, methods) cells.
 TRIMMED = (
     ("close", 10, _SEEDS, _ALL),
@@ -75,6 +85,10 @@ TRIMMED = (
     ("far", 25, (0,), _MAIN[:2]),
     ("correspondence", 10, (0,), _MAIN),
     ("correspondence", 25, (0,), _MAIN),
+    ("close_style", 10, (0, 1, 2), _STYLE),
+    ("close_style", 25, (0, 1, 2), _STYLE),
+    ("close_diffusion", 10, (0, 1, 2), _DIFFUSION),
+    ("close_diffusion", 25, (0, 1, 2), _DIFFUSION),
 )
 
 
@@ -133,12 +147,29 @@ def _plan(args):
     return cells
 
 
+def equal_time_settings(settings, source_name, reference_name, cache_dir):
+    """`settings` with the steps (and evaluation interval) of `source_name` that cost the training time of
+    `settings.steps` steps of `reference_name` (`study.budget`; the ratio measured once and cached);
+    ``(settings, {"reference", "ratio", "steps", "eval_every"})``."""
+    from keras_transfer_gan import load_pretrained, zoo
+    from keras_transfer_gan.training.precision import cpu_features
+
+    source, reference = load_pretrained(source_name), load_pretrained(reference_name)
+    key = {"source": zoo.sha256_of(zoo.zoo_path(source_name)), "reference": zoo.sha256_of(zoo.zoo_path(reference_name)),
+           "batch": settings.batch_size, "machine": f"{cpu_features()}, {os.cpu_count()} cores"}
+    ratio = cached_step_cost_ratio(cache_dir, key, lambda: step_cost_ratio(reference, source, settings.batch_size))
+    steps, every = equal_time_schedule(settings.steps, settings.eval_every, ratio)
+    return (dataclasses.replace(settings, steps=steps, eval_every=every),
+            {"reference": reference_name, "ratio": round(ratio, 3), "steps": steps, "eval_every": every})
+
+
 def _trim_note(args):
     if args.plan != "trimmed":
         return (f"Full grid: seeds {args.seeds_small} where N <= 25, {args.seeds} above; at N > 25, and on the far "
                 f"target (N in {args.far_sizes} only), the arms are {args.methods_large}.")
+    targets = [t.strip() for t in args.targets.split(",")]
     cells = "; ".join(f"{t} N={n} seeds {','.join(map(str, s))}: {', '.join(method_label(m) for m in ms)}"
-                      for t, n, s, ms in TRIMMED)
+                      for t, n, s, ms in TRIMMED if t in targets)
     return ("Trimmed (`--plan grid` runs every method at N in 10, 25, 100, 1000 with "
             f"3 seeds at N <= 25): {cells}. N = 1000 is not run.")
 
@@ -159,9 +190,15 @@ def main(argv=None):
                              extractor=args.extractor, second_extractor=args.second_extractor)
     settings.check()
     runs, floors, tunings, cached_runs, start = [], [], [], 0, time.perf_counter()
+    budgets = {}
     for name in dict.fromkeys(cell[0] for cell in plan):
-        source_name, spec, channels = TARGETS[name]
-        target = StudyTarget(name, args.source or source_name, args.target or spec, settings, channels)
+        source_name, spec, channels, *reference = TARGETS[name]
+        target_settings = settings
+        if reference:  # another architecture: the reference's training time, in this architecture's steps
+            cache = args.cache_dir or os.path.join(args.out, ".study_runs")
+            target_settings, budgets[name] = equal_time_settings(settings, args.source or source_name, reference[0],
+                                                                 cache)
+        target = StudyTarget(name, args.source or source_name, args.target or spec, target_settings, channels)
         cells = [(n, seeds, arms) for t, n, seeds, arms in plan if t == name]
         cache_dir = args.cache_dir or os.path.join(args.out, ".study_runs")
         tuned = {}
@@ -182,8 +219,11 @@ def main(argv=None):
                                         if cached_runs else "") + ").", "",
              "Targets: " + "; ".join(f"`{t}` = `{args.source or TARGETS[t][0]}` -> `{args.target or TARGETS[t][1]}`"
                                      for t in targets) + ". "
-             f"{args.steps} steps of batch {args.batch_size} per run (of N where N is smaller: every image in "
-             "each batch); Freeze-D freezes D's first {args.freeze_d} "
+             + "".join(f"`{t}` trains at `{b['reference']}`'s training time: one of its steps costs {b['ratio']:.2f} "
+                       f"of the reference's (measured here), so {b['steps']} steps, measured every {b['eval_every']}. "
+                       for t, b in budgets.items())
+             + f"{args.steps} steps of batch {args.batch_size} per run (of N where N is smaller: every image in "
+             f"each batch); Freeze-D freezes D's first {args.freeze_d} "
              f"blocks; every {args.eval_every} steps, {args.n_fake} samples are measured against the target's whole "
              "test split on the target domain's evaluator (FID, KID, precision/recall with k = 3) and KID against "
              f"up to {args.held_out} held-out train images outside the few-shot subset. **FID (selected)** is the "
@@ -199,7 +239,8 @@ def main(argv=None):
                           f"{args.tune_seed}) by held-out KID, never the test split (section below). " if args.tune
                           else "Hyperparameters: the defaults (not tuned). ") + _trim_note(args)]
     _, lines = write_study(args.out, runs, floors, methods, header, name="transfer_study",
-                           targets=[t for t in ("close", "colour", "correspondence") if t in targets], tunings=tunings)
+                           targets=[t for t in ("close", "colour", "correspondence", "close_style", "close_diffusion")
+                                    if t in targets], tunings=tunings)
     print("\n".join(lines))
 
 

@@ -1,6 +1,6 @@
 """`study_run`: what `ktg study` does: transfer arms against scratch + DiffAugment on one source and any data."""
 
-from keras_transfer_gan.study import METHODS, run_study
+from keras_transfer_gan.study import run_study
 
 
 def _ints(text, name):
@@ -12,8 +12,9 @@ def _ints(text, name):
 
 def study_run(source, dataset, out, sizes="10,25", seeds="0", methods=None, reference="test", **settings):
     """`run_study` from command-line text: `sizes` and `seeds` are comma lists, `methods` a comma list of arms
-    (default `study.METHODS`), `reference` ``"test"`` or a number of held-out train images. Returns its result."""
-    arms = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else METHODS
+    (default `study.METHODS`, or `study.arms.DIFFUSION_METHODS` for a diffusion source), `reference` ``"test"``
+    or a number of held-out train images. Returns its result."""
+    arms = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else None
     if str(reference) != "test":
         reference = _ints(reference, "reference")
         if len(reference) != 1:

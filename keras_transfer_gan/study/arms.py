@@ -62,7 +62,9 @@ DEFAULT_WEIGHTS = {"cdc": 1000.0, "ewc": 1.0, "l2_sp": (0.01, 0.0), "freeze_g": 
                    "lora": 4, "adapters": 16, "pairwise": 1.0}
 HYPERPARAMETERS = ("cdc", "ewc", "l2_sp", "learning_rate", "freeze_d", "freeze_g", "ada_target", "lora", "adapters",
                    "pairwise")
-#: The methods the study and the demo compare by default.
+#: The arms a study of a diffusion source runs by default.
+DIFFUSION_METHODS = ("scratch", "diffusion", "diffusion+lora", "diffusion+lora+pairwise", "diffusion+adapters")
+#: The methods the study and the demo compare by default (a GAN source).
 METHODS = ("scratch", "scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
            "trgan+freeze_d+diffaugment+ewc", "trgan+scale_shift+diffaugment")
 

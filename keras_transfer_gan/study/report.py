@@ -8,6 +8,13 @@ from keras_transfer_gan.study.arms import SCRATCH, method_label, parse_method
 BASELINE = "scratch+diffaugment"
 
 
+def baseline_of(methods):
+    """A target's baseline among the `methods` it ran: `BASELINE`, or plain ``scratch`` where augmenting a
+    discriminator does not apply (a diffusion model)."""
+    methods = list(methods)
+    return BASELINE if BASELINE in methods or SCRATCH not in methods else SCRATCH
+
+
 def _at(curve, step):
     return next(p for p in curve if p["step"] == step)
 
@@ -53,7 +60,8 @@ def summarize(runs, floors, methods, sizes):
             draws = [r for r in runs if r["target"] == target and r["n"] == n]
             if not draws:
                 continue
-            baseline = {r["seed"]: min(p["fid"] for p in r["curve"]) for r in draws if r["method"] == BASELINE}
+            base = baseline_of(r["method"] for r in draws)
+            baseline = {r["seed"]: min(p["fid"] for p in r["curve"]) for r in draws if r["method"] == base}
             for method in methods:
                 arm = [r for r in draws if r["method"] == method]
                 if not arm:
@@ -121,7 +129,7 @@ def verdict(rows, steps, targets=None, sizes=None):
     for target in targets:
         for n in sizes:
             arms = [r for r in rows if r["target"] == target and r["n"] == n and r["method"] != "floor"]
-            base = next((r for r in arms if r["method"] == BASELINE), None)
+            base = next((r for r in arms if r["method"] == baseline_of(a["method"] for a in arms)), None)
             transfer = [r for r in arms if parse_method(r["method"])["base"] != SCRATCH]
             if base is None or not transfer:
                 continue
@@ -139,6 +147,27 @@ def verdict(rows, steps, targets=None, sizes=None):
                          f"{100 * gain:.0f}% | {'n/a' if gain_2 is None else f'{100 * gain_2:.0f}%'} | "
                          f"{best['recall']:.2f} ({base['recall']:.2f}) | "
                          f"{_fmt(best['memorisation'])} | {best['step']:.0f} ({base['step']:.0f}) | {outcome} |")
+    return lines
+
+
+def across_architectures(rows, targets, sizes=None):
+    """Per N, each target's best transfer arm beside its scratch baseline: the architectures (DCGAN,
+    style-based, diffusion) trained at the same time on the same target, side by side."""
+    lines = ["| N | target | best transfer method | FID (selected) | FID, 2nd evaluator | precision / recall | "
+             "memorisation | its baseline's FID | training s |", "|---|---|---|---|---|---|---|---|---|"]
+    sizes = sizes or sorted({r["n"] for r in rows})
+    for n in sizes:
+        for target in targets:
+            arms = [r for r in rows if r["target"] == target and r["n"] == n and r["method"] != "floor"]
+            transfer = [r for r in arms if parse_method(r["method"])["base"] != SCRATCH]
+            if not transfer:
+                continue
+            best = min(transfer, key=lambda r: r["fid"])
+            base = next((r for r in arms if r["method"] == baseline_of(a["method"] for a in arms)), None)
+            lines.append(f"| {n} | {target} | {method_label(best['method'])} | {_fmt(best['fid'], best['fid_std'])} | "
+                         f"{_fmt(best.get('fid_2'))} | {_fmt(best['precision'])} / {_fmt(best['recall'])} | "
+                         f"{_fmt(best['memorisation'])} | {_fmt(base['fid']) if base else 'n/a'} | "
+                         f"{_fmt(best['seconds'], None, 0)} |")
     return lines
 
 

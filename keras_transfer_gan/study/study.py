@@ -20,9 +20,10 @@ import platform
 import time
 
 from keras_transfer_gan.metrics import evaluate_samples
-from keras_transfer_gan.study.arms import DEFAULT_WEIGHTS, METHODS, copier_floor, method_label, parse_method, run_arm
-from keras_transfer_gan.study.report import (BASELINE, arm_summary_line, plot_against_n, plot_curves, summarize, table,
-                                             verdict)
+from keras_transfer_gan.study.arms import (DEFAULT_WEIGHTS, DIFFUSION_METHODS, METHODS, SCRATCH, copier_floor,
+                                           method_label, parse_method, run_arm)
+from keras_transfer_gan.study.report import (BASELINE, across_architectures, arm_summary_line, plot_against_n,
+                                             plot_curves, summarize, table, verdict)
 from keras_transfer_gan.study.run_cache import RunCache, code_digest
 from keras_transfer_gan.study.settings import StudySettings
 from keras_transfer_gan.study.target import StudyTarget
@@ -117,7 +118,11 @@ def write_study(out, runs, floors, methods, header, name="study", targets=None, 
     plot_against_n([r for r in rows if r["method"] != "floor"] + [r for r in rows if r["method"] == "floor"],
                    methods, os.path.join(out, f"{name}.png"))
     plot_curves(runs, methods, sizes, os.path.join(out, f"{name}_curves.png"))
-    lines = [*header, "", "## Against the target", "", *verdict(rows, None, targets), "", "## Every arm", "",
+    architectures = [t for t in ("close", "close_style", "close_diffusion") if any(r["target"] == t for r in runs)]
+    side_by_side = (["## Architectures side by side (the close target, the same training time)", "",
+                     *across_architectures(rows, architectures), ""] if len(architectures) > 1 else [])
+    lines = [*header, "", "## Against the target", "", *verdict(rows, None, targets), "", *side_by_side,
+             "## Every arm", "",
              *table(rows, None), "",
              *(["## Hyperparameters chosen on held-out data", "", *choices_table(tunings), ""] if tunings else []),
              f"![best FID against N]({name}.png)", "", f"![FID against steps]({name}_curves.png)",
@@ -126,16 +131,18 @@ def write_study(out, runs, floors, methods, header, name="study", targets=None, 
     return rows, lines
 
 
-def run_study(source, dataset, out, sizes=(10, 25), seeds=(0,), methods=METHODS, channels=None, data_dir=None,
+def run_study(source, dataset, out, sizes=(10, 25), seeds=(0,), methods=None, channels=None, data_dir=None,
               cache_dir=None, report=print, **settings):
-    """Transfer arms against the scratch + DiffAugment baseline on `dataset`, from `source`, written to `out`.
+    """Transfer arms against the scratch + DiffAugment baseline (plain scratch for a diffusion source) on
+    `dataset`, from `source`, written to `out`.
 
     Args:
         source: a GAN to transfer from (zoo name, file or model).
         dataset: the target data spec (``load_images``'s: a built-in dataset, a folder of images, a file).
         out: the output directory.
-        sizes, seeds, methods: the few-shot sizes N, the seeds of the draws, the arms (`study.arms.METHODS`;
-            e.g. ``"scratch+diffaugment"``, ``"trgan+freeze_d+diffaugment"``).
+        sizes, seeds, methods: the few-shot sizes N, the seeds of the draws, the arms (default
+            `study.arms.METHODS`, or `DIFFUSION_METHODS` for a diffusion source; e.g. ``"scratch+diffaugment"``,
+            ``"trgan+freeze_d+diffaugment"``, ``"diffusion+lora"``).
         channels: the target's channels (default: the source's).
         cache_dir: finished runs (default ``out/.study_runs``).
         report: callable receiving one line per finished arm (None: silent).
@@ -146,9 +153,11 @@ def run_study(source, dataset, out, sizes=(10, 25), seeds=(0,), methods=METHODS,
     """
     settings = StudySettings(**settings)
     settings.check()
-    methods = list(dict.fromkeys([BASELINE, *methods]))
-    cells = study_cells(sizes, seeds, methods)
     target = StudyTarget(str(dataset).rstrip("/").split("/")[-1] or "target", source, dataset, settings, channels, data_dir)
+    diffusion = target.source.family == "diffusion"
+    baseline = SCRATCH if diffusion else BASELINE
+    methods = list(dict.fromkeys([baseline, *(methods or (DIFFUSION_METHODS if diffusion else METHODS))]))
+    cells = study_cells(sizes, seeds, methods)
     start = time.perf_counter()
     runs, floors, cached = run_cells(target, cells, cache_dir or os.path.join(out, ".study_runs"), report)
     reference = "the test split" if settings.reference == "test" else \
@@ -159,6 +168,6 @@ def run_study(source, dataset, out, sizes=(10, 25), seeds=(0,), methods=METHODS,
               f"{settings.eval_every} steps on {settings.n_fake} samples against {reference} "
               f"({time.perf_counter() - start:.0f} s; {cached} of {len(runs)} runs from the cache). "
               f"FID (selected): at the step with the lowest KID against up to {settings.held_out} held-out train "
-              f"images; {method_label(BASELINE)} is the baseline."]
+              f"images; {method_label(baseline)} is the baseline."]
     rows, _ = write_study(out, runs, floors, methods, header)
     return {"rows": rows, "markdown": os.path.join(out, "study.md"), "runs": runs, "cached": cached}
