@@ -188,6 +188,7 @@ def test_few_shot_method_flags_reach_the_run(transfer_sources, tmp_path, capsys)
     assert frozen > 0 and metrics["freeze"]["generator"]["trainable"] < frozen  # scale/shift: little of G trains
 
 
+@pytest.mark.slow
 def test_diffusion_methods_from_the_cli(transfer_sources, tmp_path, capsys):
     """--lora and --pairwise end to end on a diffusion source: recorded, only the factors trained, the saved
     model merged (no LoRA left); --adapters trains the adaptors alone; both at once is a one-line error."""

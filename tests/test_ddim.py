@@ -105,6 +105,7 @@ def test_fit_lowers_the_loss_and_the_ema_follows():
     assert model.sampler is model.denoiser_ema
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tmp_path):
     data = tf.data.Dataset.from_tensor_slices(_images(32)).batch(8)
 
@@ -167,6 +168,7 @@ def test_default_size_and_constructor_errors():
             create_model("ddim", **bad)
 
 
+@pytest.mark.slow
 def test_lora_trains_only_the_factors_and_merges_back_for_export(tmp_path):
     """Keras' LoRA on every convolution and dense layer (attention projections too): the target starts as the
     source, only the factors move in training, the merged plain model computes what the LoRA model does, and
@@ -222,6 +224,7 @@ def test_ktg_sample_takes_steps_and_eta_for_a_diffusion_model(tmp_path):
     assert bad.returncode != 0 and "--steps: DCGAN does not take steps (its sample options: none)" in bad.stderr
 
 
+@pytest.mark.slow
 def test_adapters_start_near_the_source_and_train_alone(tmp_path):
     """DPMs-ANT's adaptors beside every residual block and the output: the target first computes (nearly)
     what the source did, only the adaptors' weights move in training, they are a small part of the model, and
