@@ -10,6 +10,7 @@ from keras_transfer_gan.layers import SinusoidalEmbedding
 from keras_transfer_gan.models.architecture import Architecture, Signature, tensor_spec, to_uint8
 from keras_transfer_gan.models.ema import make_ema_copy
 from keras_transfer_gan.models.inputs import class_labels
+from keras_transfer_gan.models.label_conditioned import LabelConditioned
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
 from keras_transfer_gan.registry import register_model
 from keras_transfer_gan.utils.replicas import replica_slice
@@ -149,7 +150,7 @@ def build_unet(image_size, channels, widths, block_depth, attention, embedding_d
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
-class DDIM(SingleOptimizerModel):
+class DDIM(LabelConditioned, SingleOptimizerModel):
     """A denoising diffusion model sampled by DDIM, its denoiser a small U-Net (0.5-2M weights at 32x32).
 
     Training: per image a diffusion time ``t ~ U(0, 1)``, the schedule's noise and signal rates
@@ -272,14 +273,6 @@ class DDIM(SingleOptimizerModel):
         """Whether the denoiser's layer `name` belongs to an adaptor (`adapter_dim`)."""
         return "_adapter" in name
 
-    @property
-    def consumes(self):
-        return "labelled_images" if self.num_classes else "images"
-
-    @property
-    def conditions(self):
-        return "labels" if self.num_classes else None
-
     def schedule(self, times):
         """``(noise_rates, signal_rates)`` at diffusion times in [0, 1] (`diffusion_schedule`)."""
         return diffusion_schedule(times, self.min_signal_rate, self.max_signal_rate)
@@ -298,9 +291,6 @@ class DDIM(SingleOptimizerModel):
 
     def denoiser_inputs(self, noisy, noise_rates, labels):
         """The denoiser's inputs: ``[noisy_images, noise_level(, labels)]``."""
-        return self._inputs(noisy, noise_rates, labels)
-
-    def _inputs(self, noisy, noise_rates, labels):
         return [noisy, noise_rates] + ([labels] if self.num_classes else [])
 
     def split_prediction(self, prediction, noisy, noise_rates, signal_rates):
@@ -313,7 +303,7 @@ class DDIM(SingleOptimizerModel):
     def denoise(self, noisy, noise_rates, signal_rates, labels=None, network=None, training=False):
         """``(clean images, noise)`` estimated by `network` (default: the sampling network) from noisy images."""
         network = network or self.sampler
-        prediction = network(self._inputs(noisy, noise_rates, labels), training=training)
+        prediction = network(self.denoiser_inputs(noisy, noise_rates, labels), training=training)
         return self.split_prediction(tf.cast(prediction, tf.float32), noisy, noise_rates, signal_rates)
 
     def noised(self, images, seed):
@@ -338,7 +328,7 @@ class DDIM(SingleOptimizerModel):
         noisy, eps, noise_rates, signal_rates = self.noised(images, seed)
         target = eps if self.prediction == "eps" else (signal_rates[:, None, None, None] * eps
                                                        - noise_rates[:, None, None, None] * images)
-        prediction = tf.cast(self.denoiser(self._inputs(noisy, noise_rates, labels), training=True), tf.float32)
+        prediction = tf.cast(self.denoiser(self.denoiser_inputs(noisy, noise_rates, labels), training=True), tf.float32)
         loss = tf.reduce_mean(tf.square(prediction - target), axis=[1, 2, 3])
         tracked = {"loss": loss}
         if getattr(self, "pairwise", None) is not None:
@@ -447,7 +437,8 @@ class DDIM(SingleOptimizerModel):
         def denoise(noisy_images, noise_level, labels=None):
             noise_rates = tf.clip_by_value(noise_level, 1e-4, 1.0 - 1e-4)
             signal_rates = tf.sqrt(1.0 - tf.square(noise_rates))
-            prediction = tf.cast(network(self._inputs(noisy_images, noise_rates, labels), training=False), tf.float32)
+            inputs = self.denoiser_inputs(noisy_images, noise_rates, labels)
+            prediction = tf.cast(network(inputs, training=False), tf.float32)
             clean, _ = self.split_prediction(prediction, noisy_images, noise_rates, signal_rates)
             return {"prediction": prediction, "denoised": clean}
 

@@ -10,6 +10,7 @@ from keras_transfer_gan.layers import (AffineAdaptor, ConstantInput, EqualizedCo
 from keras_transfer_gan.models.architecture import Signature, tensor_spec
 from keras_transfer_gan.models.gan import GAN
 from keras_transfer_gan.models.inputs import class_labels
+from keras_transfer_gan.models.label_conditioned import LabelConditioned
 from keras_transfer_gan.registry import register_model
 
 
@@ -130,7 +131,7 @@ def build_stylegan2_discriminator(image_size, channels, filters, max_filters, mb
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
-class StyleGAN2(GAN):
+class StyleGAN2(LabelConditioned, GAN):
     """StyleGAN2 (Karras et al., 2020) sized for a CPU, after NVlabs' ``stylegan2-ada-pytorch`` networks.
 
     Mapping network (z -> w; `mapping_layers` equalised dense layers at learning-rate multiplier
@@ -202,14 +203,6 @@ class StyleGAN2(GAN):
         self.num_classes = int(num_classes)
         self.modulated_kernels = bool(modulated_kernels)
         super().__init__(latent_dim=latent_dim, **kwargs)
-
-    @property
-    def consumes(self):
-        return "labelled_images" if self.num_classes else "images"
-
-    @property
-    def conditions(self):
-        return "labels" if self.num_classes else None
 
     # ----------------------------------------------------------------- wiring
     def build_generator(self):

@@ -12,13 +12,14 @@ from keras_transfer_gan.models.dcgan import build_dcgan_decoder
 from keras_transfer_gan.models.ema import make_ema_copy
 from keras_transfer_gan.models.gan import SIZES
 from keras_transfer_gan.models.inputs import class_labels, prior_noise
+from keras_transfer_gan.models.label_conditioned import LabelConditioned
 from keras_transfer_gan.models.single_optimizer_model import SingleOptimizerModel
 from keras_transfer_gan.registry import register_model
 from keras_transfer_gan.utils.replicas import replica_slice
 
 
 @keras.saving.register_keras_serializable(package="keras_transfer_gan")
-class VAE(SingleOptimizerModel):
+class VAE(LabelConditioned, SingleOptimizerModel):
     """Convolutional VAE; with `num_classes` > 0, a conditional VAE.
 
     The encoder (strided convs ``e_block{i}_conv``, heads ``e_mean`` and
@@ -101,14 +102,6 @@ class VAE(SingleOptimizerModel):
     @property
     def conditional(self):
         return self.num_classes > 0
-
-    @property
-    def consumes(self):
-        return "labelled_images" if self.conditional else "images"
-
-    @property
-    def conditions(self):
-        return "labels" if self.conditional else None
 
     def _build_encoder(self):
         size = self.image_size
