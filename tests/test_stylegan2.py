@@ -124,6 +124,27 @@ def test_truncation_zero_gives_the_average_image():
     assert not np.allclose(model.sample(4, seed=0), images[0])
 
 
+def test_every_output_is_clipped_to_the_image_range():
+    """The ToRGB sum is not squashed: a generator far out of range still samples and serves images in [-1, 1]."""
+    model = create_model("stylegan2", tiny=True)
+    for network in {id(m): m for m in (model.generator, model.sampler)}.values():
+        for layer in network.layers:
+            if layer.name.endswith("_torgb"):
+                layer.set_weights([w * 1e3 for w in layer.get_weights()])
+    z = model._noise(8, 0)
+    noise = model.extra_generator_inputs(8, model._sample_seed(0))
+    w = model.mapping(z, training=False)
+    assert np.abs(model.synthesis([w, *noise], training=False).numpy()).max() > 2.0  # really out of range
+    signatures = model.serving_signatures()
+    outputs = [model.generate(8, seed=0), model.sample(8, seed=0), model.sample(8, seed=0, truncation=0.5),
+               signatures["serving_default"].fn(z, tf.constant(0.7))["images"].numpy(),
+               signatures["synthesis"].fn(w, *noise)["images"].numpy()]
+    for images in outputs:
+        assert images.min() == -1.0 and images.max() == 1.0  # reaches both ends, never past them
+    np.testing.assert_allclose(outputs[0], np.clip(model.synthesis([w, *noise], training=False).numpy(), -1, 1),
+                               atol=1e-5)
+
+
 def test_lazy_r1_only_on_its_steps(images):
     model = create_model("stylegan2", tiny=True, r1_interval=4, r1_gamma=1.0)
     compile_for_training(model)

@@ -3,6 +3,7 @@
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_transfer_gan.layers import (AffineAdaptor, ConstantInput, EqualizedConv2D, EqualizedDense, MinibatchStd, ModulatedConv2D,
@@ -294,7 +295,17 @@ class StyleGAN2(LabelConditioned, GAN):
         w = self.mapping([z, labels] if self.num_classes else z, training=False)
         w = self.sampler.get_layer("w_avg").truncate(w, truncation)
         noise = self.extra_generator_inputs(tf.shape(z)[0], seed)
-        return self.synthesis([w, *noise], training=False)
+        return self.synthesized(w, noise)
+
+    def synthesized(self, w, noise):
+        """Images of styles `w` and noise maps `noise`, clipped to [-1, 1]: the ToRGB sum is not squashed, so a
+        young or drifting generator leaves the range (NVlabs clamp where they save or measure images; training
+        and D see the unclipped output here as there)."""
+        return tf.clip_by_value(tf.cast(self.synthesis([w, *noise], training=False), tf.float32), -1.0, 1.0)
+
+    def _run_sampler(self, inputs, batch_size, seed=None):
+        """As `GAN`'s, clipped to [-1, 1] (see `synthesized`)."""
+        return np.clip(super()._run_sampler(inputs, batch_size, seed), -1.0, 1.0)
 
     def generate(self, n_or_z, labels=None, seed=None, batch_size=256):
         """Images of noise `n_or_z` (as `GAN.generate`); a conditional model's of `labels` (cycling through the
@@ -311,7 +322,7 @@ class StyleGAN2(LabelConditioned, GAN):
         return self._run_sampler([z, labels], batch_size, seed)
 
     def sample(self, n, conditions=None, seed=None, truncation=1.0, **options):
-        """`n` images in [-1, 1] (roughly: the ToRGB sum is not squashed), w truncated by `truncation`; a
+        """`n` images in [-1, 1] (clipped, see `synthesized`), w truncated by `truncation`; a
         conditional model's of the labels in `conditions` (cycling through the classes when None)."""
         if conditions is not None and not self.num_classes:
             raise ValueError("an unconditional StyleGAN2 takes no conditions")
@@ -375,21 +386,21 @@ class StyleGAN2(LabelConditioned, GAN):
         if self.num_classes:
             labels = self._condition_spec(b)
             signatures["serving_default"] = Signature(
-                "serving_default", lambda z, labels, truncation: {"images": tf.cast(
-                    self.truncated_images(z, truncation, seed, labels), tf.float32)}, [z_spec, labels, psi],
+                "serving_default", lambda z, labels, truncation: {"images":
+                    self.truncated_images(z, truncation, seed, labels)}, [z_spec, labels, psi],
                 ("images",))
             signatures["mapping"] = Signature("mapping", lambda z, labels: {"w": self.mapping(
                 [z, labels], training=False)}, [z_spec, labels], ("w",))
         else:
             signatures["serving_default"] = Signature(
-                "serving_default", lambda z, truncation: {"images": tf.cast(
-                    self.truncated_images(z, truncation, seed), tf.float32)}, [z_spec, psi], ("images",))
+                "serving_default", lambda z, truncation: {"images":
+                    self.truncated_images(z, truncation, seed)}, [z_spec, psi], ("images",))
             signatures["mapping"] = Signature("mapping", lambda z: {"w": self.mapping(z, training=False)}, [z_spec],
                                               ("w",))
         noise_specs = [tensor_spec([b, res, res, 1], tf.float32, name) for name, res in
                        noise_input_shapes(self.image_size)]
         signatures["synthesis"] = Signature(
-            "synthesis", lambda w, *noise: {"images": tf.cast(self.synthesis([w, *noise], training=False), tf.float32)},
+            "synthesis", lambda w, *noise: {"images": self.synthesized(w, noise)},
             [tensor_spec([b, self.w_dim], tf.float32, "w"), *noise_specs], ("images",))
         return signatures
 
