@@ -41,6 +41,31 @@ def test_sinusoidal_embedding_against_numpy():
         SinusoidalEmbedding(7)
 
 
+def test_the_noise_level_embedding_keeps_float32_phases_under_mixed_bfloat16():
+    """A bfloat16 noise variance (8-bit mantissa) times 2 pi * 1000 is a phase error of radians: the embedding
+    was noise and the whole denoiser 36% off its float32 twin. Both now compute in float32."""
+    from keras_transfer_gan.training.precision import precision_scope
+
+    keras.utils.set_random_seed(0)
+    with precision_scope("mixed_bfloat16"):
+        mixed = create_model("ddim", image_size=16, widths=(16, 32), embedding_dims=16)
+    plain = create_model("ddim", image_size=16, widths=(16, 32), embedding_dims=16)
+    rng = np.random.default_rng(1)  # every weight perturbed: zero-initialised output layers hide nothing
+    weights = [w + 0.05 * rng.standard_normal(w.shape).astype(w.dtype) for w in plain.sampler.get_weights()]
+    mixed.sampler.set_weights(weights)
+    plain.sampler.set_weights(weights)
+    assert mixed.sampler.get_layer("dn_level_sin").compute_dtype == "float32"
+    level = np.array([0.1, 0.37, 0.71, 0.99], np.float32)
+    x = _images(4)
+
+    def embedding(model):
+        return keras.Model(model.sampler.inputs, model.sampler.get_layer("dn_level_sin").output)([x, level])
+
+    np.testing.assert_allclose(embedding(mixed), embedding(plain), atol=1e-5)
+    out_mixed, out_plain = mixed.sampler([x, level]).numpy(), plain.sampler([x, level]).numpy()
+    assert np.max(np.abs(out_mixed - out_plain)) < 0.05 * np.max(np.abs(out_plain))  # rounding only
+
+
 @pytest.mark.parametrize("prediction", ["eps", "v"])
 def test_the_training_target_gives_back_the_image_and_the_noise(prediction):
     """What the loss asks the denoiser to predict (eps, or v = s eps - n x) is what `split_prediction` turns

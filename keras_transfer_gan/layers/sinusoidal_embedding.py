@@ -15,9 +15,15 @@ class SinusoidalEmbedding(keras.layers.Layer):
     Args:
         dims: int. Even, the output width.
         min_frequency, max_frequency: floats. Defaults to 1 and 1000.
+
+    It computes in float32 under any dtype policy unless given another `dtype`: the phases reach
+    ``2 pi * max_frequency * x``, and bfloat16's 8-bit mantissa rounds ``x`` by up to 2^-9 relative, a phase
+    error of radians at the top frequency (the embedding was noise under ``mixed_bfloat16`` before). Feed it
+    a float32 input as well (see `build_unet`'s ``dn_noise_variance``).
     """
 
     def __init__(self, dims, min_frequency=1.0, max_frequency=1000.0, **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if dims <= 0 or dims % 2:
             raise ValueError(f"SinusoidalEmbedding: dims must be a positive even number, got {dims!r}")

@@ -106,7 +106,8 @@ def build_unet(image_size, channels, widths, block_depth, attention, embedding_d
     noisy = keras.Input((image_size, image_size, channels), name="noisy_images")
     level = keras.Input((), name="noise_level")
     inputs = [noisy, level]
-    variance = keras.layers.Multiply(name="dn_noise_variance")([level, level])
+    # float32 under any policy, as the embedding: a bfloat16 variance loses the high frequencies' phase
+    variance = keras.layers.Multiply(dtype="float32", name="dn_noise_variance")([level, level])
     emb = SinusoidalEmbedding(embedding_dims, name="dn_level_sin")(variance)
     emb = keras.layers.Dense(4 * embedding_dims, activation="swish", name="dn_level_fc0")(emb)
     emb = keras.layers.Dense(4 * embedding_dims, activation="swish", name="dn_level_fc1")(emb)
