@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -79,3 +80,44 @@ def test_bench_train_step_runs_and_reports(tmp_path):
     assert result["flops_per_step"]["ours"]["total"] == result["flops_per_step"]["minimal"]["total"] > 0
     assert all(len(rounds) == 2 for rounds in result["round_seconds"].values())
     assert "x minimal" in done.stdout
+
+
+def test_bench_sampling_runs_and_reports(tmp_path):
+    out = tmp_path / "sampling.json"
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "bench_sampling.py"), "--size", "16", "--widths", "8,16",
+         "--batch", "2", "--steps", "2", "--rounds", "2", "--precision", "float32", "--no_torch", "--json", str(out)],
+        capture_output=True, text=True, timeout=600, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert set(result["images_per_s"]) == {"graph", "eager"} and result["baseline"] == "graph"
+    assert all(rate > 0 for rate in result["images_per_s"].values())
+    assert result["precision"] == "float32" and result["steps"] == 2
+    assert all(len(rounds) == 2 for rounds in result["round_seconds"].values())
+
+
+def test_the_pytorch_u_net_is_the_keras_one():
+    """The sampling benchmark's PyTorch module computes the Keras denoiser's prediction (float32), and the parity
+    check stops the tool when it does not (here: one weight changed). Needs PyTorch (not a dependency)."""
+    torch = pytest.importorskip("torch")
+    import bench_sampling
+
+    from keras_transfer_gan.models.ddim import DDIM
+
+    keras.utils.set_random_seed(0)
+    model = DDIM(image_size=16, widths=(8, 16, 16), embedding_dims=8)  # attention at 8x8 and 4x4 levels
+    rng = np.random.default_rng(0)
+    model.sampler.set_weights([w + 0.05 * rng.standard_normal(w.shape).astype(w.dtype)
+                               for w in model.sampler.get_weights()])
+    net = bench_sampling.torch_unet(model)
+    parameters, err, _ = bench_sampling.check_parity(model, net, bf16=False)
+    assert parameters == model.sampler.count_params() and err < 1e-4
+    images = bench_sampling.torch_sampler(model, net, bf16=False)(torch.zeros(2, 1, 16, 16), 3).numpy()
+    # the same trajectory (the first step divides by a signal rate of 0.02: rounding grows, hence 1e-2)
+    np.testing.assert_allclose(images.transpose(0, 2, 3, 1),
+                               model.reverse_diffusion_eager(tf.zeros((2, 16, 16, 1)), 3).numpy(), atol=1e-2)
+    with torch.no_grad():
+        net.layer["dn_mid0_conv0"].weight[0, 0, 1, 1] += 1.0
+    with pytest.raises(SystemExit, match="disagree|from PyTorch"):
+        bench_sampling.check_parity(model, net, bf16=False)

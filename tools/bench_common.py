@@ -4,6 +4,7 @@ Not a public module of the package: imported by the scripts next to it (`python 
 set `TF_ENABLE_ONEDNN_OPTS=1` before TensorFlow is imported unless the variable is already set.
 """
 
+import json
 import os
 import platform
 import time
@@ -34,6 +35,13 @@ def machine():
     return (f"{cpu} ({cpu_features()}), {os.cpu_count()} cores; TensorFlow {tf.__version__}, Keras {keras.__version__}, "
             f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
             + (f", ONEDNN_MAX_CPU_ISA={cap}" if cap else ""))
+
+
+def write_json(path, data):
+    """Write a benchmark's results to `path` (its folder made as needed)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
 
 
 def round_stats(seconds):

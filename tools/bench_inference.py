@@ -8,7 +8,6 @@ stalls only ever slow a round down (see bench_common.round_stats). Ratios are ag
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -20,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench_common import machine, matmul_peak, rate  # noqa: E402
+from bench_common import machine, matmul_peak, rate, write_json  # noqa: E402
 from keras_transfer_gan.export import export_saved_model, export_tflite  # noqa: E402
 from keras_transfer_gan.export.tflite import interpreter  # noqa: E402
 from keras_transfer_gan.transfer import load_pretrained  # noqa: E402
@@ -100,9 +99,7 @@ def main():
                        ("text_chars_per_s", "model.generate (in-graph loop)"),
                        ("text_chars_per_s_savedmodel", "SavedModel `generate` signature")):
         print(f"text {args.text}, {label:<32} {results[key]:8.1f} characters/s ({results[key] / base:.1f}x)")
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=2)
+    write_json(args.out, results)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ pipeline's step time <= 1.05x the in-memory one.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -19,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
 
-from bench_common import machine, pipeline_vs_batch, round_stats  # noqa: E402
+from bench_common import machine, pipeline_vs_batch, round_stats, write_json  # noqa: E402
 from keras_transfer_gan import create_model, load_dataset  # noqa: E402
 from keras_transfer_gan.training import compile_for_training  # noqa: E402
 
@@ -43,9 +42,8 @@ def main():
     for name, value in best.items():
         print(f"{name:<15} {1e3 * value:7.1f} ms/step  ({1 / value:.2f} steps/s)")
     print(f"pipeline / in-memory step time: {ratio:.3f} (target <= 1.05)")
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"config": vars(args), "machine": machine(), "seconds_per_step": times, "best": best, "ratio": ratio}, f, indent=2)
+    write_json(args.out, {"config": vars(args), "machine": machine(), "seconds_per_step": times, "best": best,
+                          "ratio": ratio})
 
 
 if __name__ == "__main__":

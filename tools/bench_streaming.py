@@ -106,7 +106,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
-    from bench_common import machine
+    from bench_common import machine, write_json
 
     t = time.perf_counter()
     prepare(args.workdir, args.n, args.size)
@@ -126,10 +126,8 @@ def main(argv=None):
         vs = f"{r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x" if base else "n/a"
         print(f"{mode:<10} {r['peak_rss_mb']:11.0f} {vs:>12} {r['first_batch_seconds']:13.1f} "
               f"{1e3 * r['best']['pipeline']:8.1f} {r['step_ratio']:27.3f}")
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"config": {k: v for k, v in vars(args).items() if k != "child"}, "machine": machine(),
-                   "results": results}, f, indent=2)
+    write_json(args.out, {"config": {k: v for k, v in vars(args).items() if k != "child"}, "machine": machine(),
+                          "results": results})
 
 
 if __name__ == "__main__":

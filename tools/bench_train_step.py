@@ -35,7 +35,6 @@ oneDNN is switched on (TF_ENABLE_ONEDNN_OPTS=1) unless the variable is set.
 import argparse
 import atexit
 import gc
-import json
 import os
 import shutil
 import sys
@@ -51,7 +50,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench_common import count_flops, interleaved, machine, matmul_peak, round_stats  # noqa: E402
+from bench_common import count_flops, interleaved, machine, matmul_peak, round_stats, write_json  # noqa: E402
 from keras_transfer_gan.data import load_images  # noqa: E402
 from keras_transfer_gan.losses import gradient_penalty, kl_divergence  # noqa: E402
 from keras_transfer_gan.models import DCGAN, DDIM, VAE, WGANGP, StyleGAN2  # noqa: E402
@@ -498,9 +497,7 @@ def main():
     result = run(args)
     print_result(result)
     if args.json:
-        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+        write_json(args.json, result)
     return result
 
 
