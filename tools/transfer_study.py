@@ -223,8 +223,9 @@ def main(argv=None):
                        f"of the reference's (measured here), so {b['steps']} steps, measured every {b['eval_every']}. "
                        for t, b in budgets.items())
              + f"{args.steps} steps of batch {args.batch_size} per run (of N where N is smaller: every image in "
-             f"each batch); Freeze-D freezes D's first {args.freeze_d} "
-             f"blocks; every {args.eval_every} steps, {args.n_fake} samples are measured against the target's whole "
+             f"each batch); Freeze-D freezes D's first {args.freeze_d} blocks"
+             + (" where not tuned (the tuned depths are listed below)" if args.tune else "")
+             + f"; every {args.eval_every} steps, {args.n_fake} samples are measured against the target's whole "
              "test split on the target domain's evaluator (FID, KID, precision/recall with k = 3) and KID against "
              f"up to {args.held_out} held-out train images outside the few-shot subset. **FID (selected)** is the "
              "test FID at the step with the lowest held-out KID (best-checkpoint selection that never sees the "
