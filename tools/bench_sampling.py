@@ -11,7 +11,11 @@ Paths (rounds interleaved; each figure is the fastest round: stalls only lengthe
     eager       `DDIM.reverse_diffusion_eager`: one Python call per step (a reference for the graph's loop)
     torch       the same U-Net as a plain PyTorch module (`TorchUNet`), the same DDIM loop in Python,
                 eager under `torch.inference_mode` (and `torch.autocast("cpu", bfloat16)` when the precision
-                is mixed_bfloat16)
+                is mixed_bfloat16): the baseline
+    torch_float32   (mixed_bfloat16 only) PyTorch eager in its default float32, what a PyTorch user runs
+
+OMP_WAIT_POLICY=PASSIVE is set unless the variable is: both frameworks' idle threads spinning between rounds
+slowed the other by 1.7-3.5x in one process.
 
 The PyTorch module is built from the Keras denoiser's own layers (the same types, shapes and weights), and its
 prediction is checked against Keras' before anything is timed (`check_parity`: equal parameter counts, Keras'
@@ -31,6 +35,9 @@ import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Idle OpenMP threads sleep instead of spinning: with PyTorch's pool spinning between its rounds, TensorFlow's
+# bfloat16 sampler measured 1.7x slower in the same process (and PyTorch's 3.5x slower beside TensorFlow's).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
@@ -208,9 +215,10 @@ def run(args):
         net = torch_unet(model)
         result["parameters_torch"], result["parity_max_abs"], result["torch_bf16_max_abs"] = check_parity(
             model, net, bf16)
-        sample = torch_sampler(model, net, bf16)
         torch_noise = torch.from_numpy(noise.numpy().transpose(0, 3, 1, 2).copy())
-        paths["torch"] = lambda: sample(torch_noise, args.steps).numpy()
+        for name, autocast in (("torch", bf16), ("torch_float32", False))[:2 if bf16 else 1]:
+            sample = torch_sampler(model, net, autocast)
+            paths[name] = lambda sample=sample: sample(torch_noise, args.steps).numpy()
         result["torch_version"] = torch.__version__
         result["torch_threads"] = torch.get_num_threads()
     first = {}
@@ -246,7 +254,7 @@ def print_result(result):
                                     if "torch_version" in result else ""))
     for name, rate in result["images_per_s"].items():
         stats = result["round_stats"][name]
-        print(f"  {name:<6} {rate:8.2f} images/s  {result['ratio_to_baseline'][name]:6.3f}x {result['baseline']}  "
+        print(f"  {name:<13} {rate:8.2f} images/s  {result['ratio_to_baseline'][name]:6.3f}x {result['baseline']}  "
               f"first call {result['first_call_seconds'][name]:.1f} s, {len(result['round_seconds'][name])} rounds, "
               f"throttled {stats['throttled']}")
 
