@@ -318,3 +318,20 @@ def test_a_diffusion_study_takes_plain_scratch_as_its_baseline_and_sits_beside_t
     rows = summarize(runs + gan, [], ["scratch", "diffusion+lora", "scratch+diffaugment", "trgan"], [8])
     lines = across_architectures(rows, ["close", "close_diffusion"])
     assert len(lines) == 4 and "| 8 | close | TrGAN |" in lines[2] and "| 8 | close_diffusion |" in lines[3]
+
+
+def test_the_demo_runs_the_published_studys_choices():
+    """`make demo` shows the study's best close-target method at the hyperparameters the published study chose
+    on held-out data (docs/transfer_study.json): the two cannot drift apart."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import demo
+
+    with open(os.path.join(ROOT, "docs", "transfer_study.json")) as f:
+        study = json.load(f)
+    close = next(t for t in study["tunings"] if t["target"] == "close")
+    for method, values in demo.TUNED.items():
+        assert close["choices"][method] == pytest.approx(values), method
+    close_rows = [r for r in study["rows"]
+                  if r["target"] == "close" and "fid" in r and not r["method"].startswith("scratch")]
+    best = {n: min((r for r in close_rows if r["n"] == n), key=lambda r: r["fid"])["method"] for n in (10, 25)}
+    assert demo.DEFAULT_METHOD in best.values()  # the best transfer arm at N = 10 or 25
