@@ -10,6 +10,7 @@ A variant is a path, optionally with options joined by ``+``:
     +speN                                 steps_per_execution=N (fit)
     +cb                                   with the CLI's callbacks: a 64-sample PNG grid (`SampleGrid`) and
                                           TensorBoard scalars + a 16-sample grid each epoch (= each round)
+    +fused                                StyleGAN2 only: modulated convolutions as grouped convolutions
 
 Rounds are interleaved; every variant runs the same number of steps per round
 (about --round_seconds of the baseline's steps) and its rate comes from its fastest round (stalls
@@ -24,7 +25,8 @@ process.
 
     python tools/bench_train_step.py                              # DCGAN 32x32, batch 64
     python tools/bench_train_step.py --model wgan_gp --size 64 --filters 32
-    python tools/bench_train_step.py --model stylegan2 --filters 32 --latent 64   # stylegan2_fused: grouped convs
+    python tools/bench_train_step.py --model stylegan2 --filters 32 --latent 64 --steps 6 \
+        --variants fit,trainer,minimal,minimal+fused                                # fused vs non-fused, one process
     python tools/bench_train_step.py --model ddim --filters 32                    # the default DDIM U-Net
     python tools/bench_train_step.py --model dcgan --variants fit,trainer,minimal,fit+xla,trainer+xla,fit+bf16
     python tools/bench_train_step.py --model reference_dcgan     # TF tutorial networks, batch 256 (+ torch)
@@ -95,7 +97,11 @@ class TutorialDCGAN(GAN):
         return keras.Model(image, layers.Activation("linear", dtype="float32")(logits), name="discriminator")
 
 
-def build_model(args):
+def build_model(args, fused=False):
+    """The benchmarked model; `fused` (a variant's ``+fused``): StyleGAN2's modulated convolutions as grouped
+    convolutions (the same weights and result)."""
+    if fused and not args.model.startswith("stylegan2"):
+        raise SystemExit("+fused is a StyleGAN2 option (--model stylegan2)")
     if args.model == "reference_dcgan":
         return TutorialDCGAN()
     if args.model == "vae":
@@ -104,7 +110,7 @@ def build_model(args):
         return DDIM(image_size=args.size, widths=(args.filters, 2 * args.filters, 5 * args.filters // 2))
     if args.model.startswith("stylegan2"):  # stylegan2_fused: the modulated convolutions as grouped convolutions
         return StyleGAN2(latent_dim=args.latent, w_dim=args.latent, image_size=args.size, filters=args.filters,
-                         max_filters=4 * args.filters, fused_modconv=args.model.endswith("fused"))
+                         max_filters=4 * args.filters, fused_modconv=fused or args.model.endswith("fused"))
     cls = WGANGP if args.model == "wgan_gp" else DCGAN
     extra = {"n_critic": args.n_critic} if args.model == "wgan_gp" else {}
     return cls(latent_dim=args.latent, image_size=args.size, g_filters=args.filters, d_filters=args.filters, **extra)
@@ -288,10 +294,12 @@ def parse_variant(spec):
     path, *options = spec.split("+")
     if path not in ("fit", "trainer", "minimal", "torch"):
         raise SystemExit(f"unknown path {path!r} in variant {spec!r} (fit, trainer, minimal, torch)")
-    parsed = {"path": path, "xla": False, "precision": "", "spe": 1, "cb": False}
+    parsed = {"path": path, "xla": False, "precision": "", "spe": 1, "cb": False, "fused": False}
     for option in options:
         if option == "xla":
             parsed["xla"] = True
+        elif option == "fused":
+            parsed["fused"] = True
         elif option in ("bf16", "fp16"):
             parsed["precision"] = option
         elif option == "cb":
@@ -299,7 +307,9 @@ def parse_variant(spec):
         elif option.startswith("spe") and option[3:].isdigit():
             parsed["spe"] = int(option[3:])
         else:
-            raise SystemExit(f"unknown option {option!r} in variant {spec!r} (xla, bf16, fp16, speN, cb)")
+            raise SystemExit(f"unknown option {option!r} in variant {spec!r} (xla, bf16, fp16, speN, cb, fused)")
+    if parsed["fused"] and path == "torch":
+        raise SystemExit(f"{spec}: fused is an option of the StyleGAN2 paths")
     if (parsed["precision"] or parsed["cb"]) and path in ("minimal", "torch"):
         raise SystemExit(f"{spec}: mixed precision and callbacks are measured on fit and trainer only")
     return parsed
@@ -318,7 +328,7 @@ def make_runner(spec, args, weights, batch, data_of):
         return run_torch, None
     keras.mixed_precision.set_global_policy(POLICIES[v["precision"]])
     try:
-        model = build_model(args)
+        model = build_model(args, fused=v["fused"])
     finally:
         keras.mixed_precision.set_global_policy("float32")
     model.set_weights(weights)
