@@ -121,3 +121,19 @@ def test_the_pytorch_u_net_is_the_keras_one():
         net.layer["dn_mid0_conv0"].weight[0, 0, 1, 1] += 1.0
     with pytest.raises(SystemExit, match="disagree|from PyTorch"):
         bench_sampling.check_parity(model, net, bf16=False)
+
+
+def test_the_fused_variant_option_is_stylegan2s_only():
+    import argparse
+
+    import bench_train_step
+
+    assert bench_train_step.parse_variant("minimal+fused")["fused"] is True
+    assert bench_train_step.parse_variant("fit")["fused"] is False
+    args = argparse.Namespace(model="stylegan2", size=16, filters=8, latent=16)
+    assert bench_train_step.build_model(args, fused=True).fused_modconv is True
+    assert bench_train_step.build_model(args).fused_modconv is False
+    with pytest.raises(SystemExit, match="StyleGAN2"):
+        bench_train_step.build_model(argparse.Namespace(model="dcgan", size=16, filters=8, latent=16), fused=True)
+    with pytest.raises(SystemExit, match="fused"):
+        bench_train_step.parse_variant("torch+fused")
