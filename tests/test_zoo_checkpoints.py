@@ -20,7 +20,7 @@ from keras_transfer_gan.metrics import (
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = ["acgan_digits", "acgan_fashion", "charlstm_pydocs", "dcgan_digits", "dcgan_faces", "dcgan_fashion",
            "dcgan_fashion_base", "dcgan_mnist", "digits_classifier", "fashion_classifier",
-           "fashion_sketch_classifier", "mnist_classifier", "mnist_m_classifier", "vae_digits", "vae_fashion",
+           "fashion_sketch_classifier", "mnist_classifier", "mnist_m_classifier", "stylegan2_fashion_base", "vae_digits", "vae_fashion",
            "vae_fashion_sketch", "vae_mnist", "vae_mnist_m", "wgan_gp_digits"]
 #: The evaluator of each real-data domain, its data and the accuracy it must reach on the test split.
 EVALUATORS = [("fashion_classifier", "fashion_mnist", 0.90), ("mnist_classifier", "mnist", 0.97),

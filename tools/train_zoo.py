@@ -393,10 +393,14 @@ def _comparison(c):
               "", "| | FID | KID | precision | recall |", "|---|---|---|---|---|"]
     for label, e in ((f"`{c['reference']}`", ref), (f"this model at {c['seconds']:.0f} s", own)):
         lines.append(f"| {label} | {e['fid']:.3f} | {e['kid']:.4f} | {e['precision']:.3f} | {e['recall']:.3f} |")
-    verdict = "at least as good" if own["fid"] <= ref["fid"] else "worse"
-    lines += ["", f"At the same training time this model is {verdict} in FID ({own['fid']:.3f} vs {ref['fid']:.3f}).",
-              ""]
-    return lines
+    parts = {"at least as good in": [], "worse in": []}
+    for key, label, higher_is_better in (("fid", "FID", False), ("precision", "precision", True),
+                                         ("recall", "recall", True)):
+        good = own[key] >= ref[key] if higher_is_better else own[key] <= ref[key]
+        parts["at least as good in" if good else "worse in"].append(f"{label} ({own[key]:.3f} vs {ref[key]:.3f})")
+    verdict = "At the same training time this model is " + "; ".join(
+        f"{part} {', '.join(items)}" for part, items in parts.items() if items) + "."
+    return lines + ["", verdict, ""] + ([c["comparison_note"], ""] if c.get("comparison_note") else [])
 
 
 def write_card(name, config, model, metrics, digest):
@@ -453,7 +457,7 @@ def write_card(name, config, model, metrics, digest):
                       "what two independent draws of real images score against each other: no generator "
                       "measured with the same sample sizes can be expected below it.", ""]
     if "equal_time" in metrics:
-        lines += _comparison(metrics["equal_time"])
+        lines += _comparison(dict(metrics["equal_time"], comparison_note=config.get("comparison_note")))
     lines += ["Final training logs: `" + json.dumps(metrics["final"]) + "`", ""]
     if "sample" in metrics:
         lines += ["## Sample (temperature 0.6, prompt `def `)", "", "```", metrics["sample"], "```", ""]
