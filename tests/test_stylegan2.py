@@ -91,6 +91,21 @@ def test_minibatch_std_against_numpy():
     np.testing.assert_allclose(y[..., 6:], expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("batch, group", [(10, 5), (25, 5), (6, 3), (7, 7), (3, 3), (32, 4), (12, 4), (1, 1)])
+def test_minibatch_std_groups_any_batch_by_its_divisor_nearest_the_group_size(batch, group):
+    """Few-shot batches (N = 10, 25) are not multiples of 4: the group is the batch's divisor nearest 4, static
+    or dynamic, and the feature equals NumPy's with that group."""
+    layer = MinibatchStd(group_size=4)
+    assert layer.group_for(batch) == group
+    dynamic = tf.function(lambda t: layer(t), input_signature=[tf.TensorSpec([None, 2, 2, 6])])
+    x = _x(batch, 2, 2, 6)
+    v = x.numpy().reshape(group, batch // group, 2, 2, 1, 6)
+    std = np.sqrt(((v - v.mean(0)) ** 2).mean(0) + 1e-8).mean(axis=(1, 2, 4))
+    expected = np.tile(std.reshape(-1, 1, 1, 1), (group, 2, 2, 1))
+    for y in (layer(x).numpy(), dynamic(x).numpy()):
+        np.testing.assert_allclose(y[..., 6:], expected, rtol=1e-5)
+
+
 def test_w_average_moves_only_in_training_and_truncates_towards_it():
     layer = WAverage(beta=0.9)
     w = _x(8, 5)
