@@ -90,6 +90,30 @@ def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
     assert (tmp_path / "transfer_study.png").stat().st_size > 1000
     assert (tmp_path / "transfer_study_curves.png").stat().st_size > 1000
 
+    # --merge: studies run apart join one page as measured (not rerun); the side-by-side table uses the draws
+    # every architecture ran (here seed 0: the style-based study ran only that one).
+    for label, seeds in (("close", (0, 1)), ("close_style", (0,))):
+        part = dict(data, runs=[dict(r, target=label) for r in data["runs"] if r["seed"] in seeds],
+                    floors=[dict(f, target=label) for f in data["floors"] if f["seed"] in seeds],
+                    header=["# a study", "", f"Command: the {label} study."])
+        (tmp_path / f"{label}.json").write_text(json.dumps(part))
+    merge = ",".join(str(tmp_path / f"{label}.json") for label in ("close", "close_style"))
+    transfer_study.main(["--targets", "", "--merge", merge, "--out", str(tmp_path / "joined")])
+    joined = json.loads((tmp_path / "joined" / "transfer_study.json").read_text())
+    assert len(joined["runs"]) == 6 and {r["target"] for r in joined["runs"]} == {"close", "close_style"}
+    text = (tmp_path / "joined" / "transfer_study.md").read_text()
+    assert "Command: the close study." in text and "Command: the close_style study." in text
+    side = text.split("## Architectures side by side", 1)[1].split("## Every arm", 1)[0]
+    assert "N = 10: seeds 0)" in side and "| 10 | close | TrGAN + Freeze-D | 1 |" in side
+    assert "| 10 | close_style | TrGAN + Freeze-D | 1 |" in side
+    assert "| close | 10 | TrGAN + Freeze-D | " in text  # the every-arm table keeps both of close's seeds
+    with pytest.raises(SystemExit, match="'close' is also in"):
+        transfer_study.main(["--targets", "", "--merge", f"{merge},{tmp_path / 'close.json'}", "--out",
+                             str(tmp_path / "twice")])
+    with pytest.raises(SystemExit, match="not a study JSON"):
+        transfer_study.main(["--targets", "", "--merge", str(tmp_path / "transfer_study.md"), "--out",
+                             str(tmp_path / "bad")])
+
 
 def test_verdict_never_credits_the_untouched_source():
     """A transfer arm selected at step 0 is the source before any fine-tuning: not a method meeting the target."""

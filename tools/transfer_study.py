@@ -125,6 +125,9 @@ def parse_args(argv=None):
                         "of the study's)")
     parser.add_argument("--tune_n", type=int, default=10, help="--tune: the few-shot size of the tuning draw (its "
                         "choices are used at every N)")
+    parser.add_argument("--merge", default="", help="comma list of study JSON files written by this tool (e.g. the "
+                        "published docs/transfer_study.json) whose runs, floors and tunings join this page as they "
+                        "are, not rerun: studies run apart (another commit, another session) on one page")
     parser.add_argument("--out", default="docs")
     return parser.parse_args(argv)
 
@@ -174,14 +177,48 @@ def _trim_note(args):
             f"3 seeds at N <= 25): {cells}. N = 1000 is not run.")
 
 
+def read_merged(paths, targets):
+    """The studies of `--merge` (comma list of this tool's JSON files), each with its ``path`` and ``targets``; a
+    target in two of them, or also run now, is an error: one page has one set of runs per target."""
+    studies, seen = [], {t: "--targets" for t in targets}
+    for path in (p.strip() for p in paths.split(",") if p.strip()):
+        try:
+            with open(path) as f:
+                study = json.load(f)
+            study_targets = list(dict.fromkeys(r["target"] for r in study["runs"]))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            sys.exit(f"transfer_study: --merge {path}: not a study JSON written by this tool ({error})")
+        for target in study_targets:
+            if target in seen:
+                sys.exit(f"transfer_study: --merge {path}: target {target!r} is also in {seen[target]}")
+            seen[target] = path
+        studies.append(dict(study, path=path, targets=study_targets))
+    return studies
+
+
+def merged_header(studies, command):
+    """The header lines of a page joining `studies` (read by `read_merged`): how it was joined, then each study's
+    own description (its command, settings and budget), under the targets it ran."""
+    lines = [f"Joined by `{command.strip()}`: the runs of each study below are read from its JSON as they were "
+             "measured (not rerun), with its own command and settings.", ""]
+    for study in studies:
+        lines += [f"**{', '.join(study['targets'])}** (from `{os.path.basename(study['path'])}`, "
+                  f"{study.get('machine', 'machine not recorded')}):", ""]
+        lines += [line for line in study["header"] if not line.startswith("# ")] + [""]
+    return lines
+
+
 def main(argv=None):
     args = parse_args(argv)
     every = f"{args.methods},{args.methods_large}".split(",")
     methods = list(dict.fromkeys(m.strip() for m in every if m.strip()))
-    targets = [t.strip() for t in args.targets.split(",")]
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in targets if t not in TARGETS]
     if unknown:
         sys.exit(f"transfer_study: unknown target {unknown[0]!r} (choose from {', '.join(TARGETS)})")
+    merged = read_merged(args.merge, targets)
+    if not targets and not merged:
+        sys.exit("transfer_study: no --targets to run and nothing to --merge")
     plan = [cell for cell in _plan(args) if cell[0] in targets]
     sizes = sorted({n for _, n, _, _ in plan})
     methods = list(dict.fromkeys([m for _, _, _, ms in plan for m in ms] + methods))
@@ -211,7 +248,9 @@ def main(argv=None):
         runs, floors, cached_runs = runs + more_runs, floors + more_floors, cached_runs + cached
     total = time.perf_counter() - start
     command = "python tools/transfer_study.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    header = ["# Few-shot transfer study: real data, best checkpoint, against N", "",
+    title = "# Few-shot transfer study: real data, best checkpoint, against N"
+    header = [title, ""] + (merged_header(merged, command) if merged else []) + ([
+             f"Command: `{command.strip()}` ({total / 60:.1f} minutes on {os.cpu_count()} CPU cores, "
              f"Command: `{command.strip()}` ({total / 60:.1f} minutes on {os.cpu_count()} CPU cores, "
              f"{platform.machine()}" + (f"; {cached_runs} of {len(runs)} runs read from the cache of an earlier "
                                         "invocation with the same settings, whose training steps alone took "
@@ -238,7 +277,11 @@ def main(argv=None):
              "the checkpoint chosen by KID against only N held-out images, what a user with N images could set "
              "aside. " + (f"Hyperparameters: chosen per target on one draw of {args.tune_n} images (seed "
                           f"{args.tune_seed}) by held-out KID, never the test split (section below). " if args.tune
-                          else "Hyperparameters: the defaults (not tuned). ") + _trim_note(args)]
+                          else "Hyperparameters: the defaults (not tuned). ") + _trim_note(args)] if targets else [])
+    for study in merged:
+        runs, floors, tunings = runs + study["runs"], floors + study["floors"], tunings + study["tunings"]
+        methods = list(dict.fromkeys(methods + [r["method"] for r in study["runs"]]))
+        targets = targets + [t for t in study["targets"] if t not in targets]
     _, lines = write_study(args.out, runs, floors, methods, header, name="transfer_study",
                            targets=[t for t in ("close", "colour", "correspondence", "close_style", "close_diffusion")
                                     if t in targets], tunings=tunings)

@@ -153,8 +153,9 @@ def verdict(rows, steps, targets=None, sizes=None):
 def across_architectures(rows, targets, sizes=None):
     """Per N, each target's best transfer arm beside its scratch baseline: the architectures (DCGAN,
     style-based, diffusion) trained at the same time on the same target, side by side."""
-    lines = ["| N | target | best transfer method | FID (selected) | FID, 2nd evaluator | precision / recall | "
-             "memorisation | its baseline's FID | training s |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| N | target | best transfer method | seeds | FID (selected) | FID, 2nd evaluator | precision / recall | "
+             "memorisation | its baseline's FID | its baseline's recall | training s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     sizes = sizes or sorted({r["n"] for r in rows})
     for n in sizes:
         for target in targets:
@@ -164,10 +165,11 @@ def across_architectures(rows, targets, sizes=None):
                 continue
             best = min(transfer, key=lambda r: r["fid"])
             base = next((r for r in arms if r["method"] == baseline_of(a["method"] for a in arms)), None)
-            lines.append(f"| {n} | {target} | {method_label(best['method'])} | {_fmt(best['fid'], best['fid_std'])} | "
+            lines.append(f"| {n} | {target} | {method_label(best['method'])} | {best['seeds']} | "
+                         f"{_fmt(best['fid'], best['fid_std'])} | "
                          f"{_fmt(best.get('fid_2'))} | {_fmt(best['precision'])} / {_fmt(best['recall'])} | "
                          f"{_fmt(best['memorisation'])} | {_fmt(base['fid']) if base else 'n/a'} | "
-                         f"{_fmt(best['seconds'], None, 0)} |")
+                         f"{_fmt(base['recall']) if base else 'n/a'} | {_fmt(best['seconds'], None, 0)} |")
     return lines
 
 

@@ -119,8 +119,16 @@ def write_study(out, runs, floors, methods, header, name="study", targets=None, 
                    methods, os.path.join(out, f"{name}.png"))
     plot_curves(runs, methods, sizes, os.path.join(out, f"{name}_curves.png"))
     architectures = [t for t in ("close", "close_style", "close_diffusion") if any(r["target"] == t for r in runs)]
-    side_by_side = (["## Architectures side by side (the close target, the same training time)", "",
-                     *across_architectures(rows, architectures), ""] if len(architectures) > 1 else [])
+    side_by_side = []
+    if len(architectures) > 1:  # on the draws (N, seed) every architecture ran, so each sees the same images
+        seeds = {n: set.intersection(*[{r["seed"] for r in runs if r["target"] == t and r["n"] == n}
+                                       for t in architectures]) for n in sizes}
+        shared = [r for r in runs if r["target"] in architectures and r["seed"] in seeds[r["n"]]]
+        side_by_side = ["## Architectures side by side (the close target, the same training time)", "",
+                        "On the draws every architecture ran (" + "; ".join(
+                            f"N = {n}: seeds {', '.join(map(str, sorted(s)))}" for n, s in seeds.items() if s)
+                        + "): each architecture's best transfer arm (lowest mean selected FID) and its own baseline.",
+                        "", *across_architectures(summarize(shared, [], methods, sizes), architectures), ""]
     lines = [*header, "", "## Against the target", "", *verdict(rows, None, targets), "", *side_by_side,
              "## Every arm", "",
              *table(rows, None), "",
