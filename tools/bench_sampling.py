@@ -130,18 +130,14 @@ def torch_sampler(model, net, bf16):
     """`DDIM.reverse_diffusion` at eta 0 in PyTorch eager: ``sample(noise_nchw, steps) -> images``."""
     import torch
 
-    start, end = math.acos(model.max_signal_rate), math.acos(model.min_signal_rate)
-
-    def schedule(t):
-        angle = start + t * (end - start)
-        return math.sin(angle), math.cos(angle)
-
     def sample(x, steps):
+        # The model's own schedule (one definition): noise and signal rates at times 1, 1 - 1/steps, ..., 0.
+        times = 1.0 - np.arange(steps + 1) / steps
+        noise, signal = (np.asarray(v, "float64").tolist() for v in model.schedule(times))
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             clean = x
             for i in range(steps):
-                t = 1.0 - i / steps
-                (n, s), (n2, s2) = schedule(t), schedule(t - 1.0 / steps)
+                n, s, n2, s2 = noise[i], signal[i], noise[i + 1], signal[i + 1]
                 pred = net(x, torch.full((x.shape[0],), n))
                 if model.prediction == "eps":
                     clean, eps = (x - n * pred) / s, pred
