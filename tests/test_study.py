@@ -127,7 +127,9 @@ def test_verdict_never_credits_the_untouched_source():
     tuned = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 400)], 2400)
     assert tuned[-1].endswith("| yes |")
     slow = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 1200)], 2400)
-    assert slow[-1].endswith("| no |")  # not within a quarter of the baseline's steps
+    assert slow[-1].endswith("| no: more than a quarter of the baseline's steps |")
+    copying = verdict([base, {**row("trgan+freeze_d+diffaugment", 15.0, 400, recall=0.05), "memorisation": 0.8}], 2400)
+    assert copying[-1].endswith("| no: gain under 30%, recall not higher, memorisation under 0.9 |")
 
 
 def test_verdict_reads_both_evaluators_and_reports_a_flip():
@@ -140,7 +142,7 @@ def test_verdict_reads_both_evaluators_and_reports_a_flip():
     agree = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 5.0)], 2400)
     assert agree[-1].endswith("| 90% | 50% | 0.50 (0.10) | 1.00 | 400 (2000) | yes |")
     weak = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 9.0)], 2400)  # 10% under the second: not met
-    assert weak[-1].endswith("| 10% | 0.50 (0.10) | 1.00 | 400 (2000) | no |")
+    assert weak[-1].endswith("| 10% | 0.50 (0.10) | 1.00 | 400 (2000) | no: gain under 30% on the 2nd evaluator |")
     flip = verdict([base, row("trgan+freeze_d+diffaugment", 2.0, 12.0)], 2400)
     assert flip[-1].endswith("| -20% | 0.50 (0.10) | 1.00 | 400 (2000) | no: the verdict flips between the "
                              "evaluators (not a result) |")

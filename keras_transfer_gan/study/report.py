@@ -139,10 +139,15 @@ def verdict(rows, steps, targets=None, sizes=None):
             # Selected at step 0 means the untouched source: fine-tuning made it worse, so no method met it.
             tuned = best["step"] > 0
             flips = gain_2 is not None and (gain > 0) != (gain_2 > 0)
-            met = (gain >= 0.30 and (gain_2 is None or gain_2 >= 0.30) and best["recall"] > base["recall"]
-                   and (best["memorisation"] or 0) >= 0.9 and quick and tuned)
-            outcome = ("yes" if met else "no: the verdict flips between the evaluators (not a result)" if flips
-                       else "no: the source untouched (step 0) scores best" if not tuned else "no")
+            missed = [reason for reason, ok in (
+                ("gain under 30%", gain >= 0.30),
+                ("gain under 30% on the 2nd evaluator", gain_2 is None or gain_2 >= 0.30),
+                ("recall not higher", best["recall"] > base["recall"]),
+                ("memorisation under 0.9", (best["memorisation"] or 0) >= 0.9),
+                ("more than a quarter of the baseline's steps", quick)) if not ok]
+            outcome = ("no: the verdict flips between the evaluators (not a result)" if flips
+                       else "no: the source untouched (step 0) scores best" if not tuned
+                       else f"no: {', '.join(missed)}" if missed else "yes")
             lines.append(f"| {target} | {n} | {method_label(best['method'])} | {best['fid']:.2f} / {base['fid']:.2f} | "
                          f"{100 * gain:.0f}% | {'n/a' if gain_2 is None else f'{100 * gain_2:.0f}%'} | "
                          f"{best['recall']:.2f} ({base['recall']:.2f}) | "
