@@ -81,6 +81,7 @@ def test_transfer_study_tool_writes_tables_plots_and_json(tiny, tmp_path):
     text = (tmp_path / "transfer_study.md").read_text()
     assert "| colour | 10 | scratch + DiffAugment |" in text and "| colour | 10 | TrGAN + Freeze-D |" in text
     assert "*floors*" in text and "## Against the target" in text
+    assert text.count("Command: `python tools/transfer_study.py --plan grid") == 1
     data = json.loads((tmp_path / "transfer_study.json").read_text())
     assert len(data["runs"]) == 4 and len(data["runs"][0]["curve"]) == 3 and len(data["floors"]) == 2
     assert all(r["selected_step"] in (0, 1, 2) for r in data["runs"])

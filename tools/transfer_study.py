@@ -251,7 +251,6 @@ def main(argv=None):
     title = "# Few-shot transfer study: real data, best checkpoint, against N"
     header = [title, ""] + (merged_header(merged, command) if merged else []) + ([
              f"Command: `{command.strip()}` ({total / 60:.1f} minutes on {os.cpu_count()} CPU cores, "
-             f"Command: `{command.strip()}` ({total / 60:.1f} minutes on {os.cpu_count()} CPU cores, "
              f"{platform.machine()}" + (f"; {cached_runs} of {len(runs)} runs read from the cache of an earlier "
                                         "invocation with the same settings, whose training steps alone took "
                                         f"{sum(r['train_seconds'] for r in runs) / 60:.1f} minutes"
