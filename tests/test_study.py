@@ -49,9 +49,18 @@ def test_run_arm_evaluates_at_fixed_intervals_and_selects_on_held_out_kid(tiny):
     assert all(np.isfinite(p["intra_cluster"]) and p["intra_cluster"] >= 0 for p in result["curve"])
     kids = [p["held_out_kid"] for p in result["curve"]]
     assert result["selected_step"] == result["curve"][int(np.argmin(kids))]["step"]
-    assert result["nn_real"] > 0
+    assert result["nn_real"] > 0 and result["sample_seconds_per_100"] > 0
     with pytest.raises(ValueError, match="multiple of eval_every"):
         run_arm("trgan", source, images, 5, 2, images, FeatureExtractor.from_classifier(clf))
+    # A tuning trial (measure=False): the same held-out KIDs, no test-split samples drawn.
+    trial = run_arm("trgan+cdc", source, images, steps=4, eval_every=2, reference_images=reference,
+                    extractor=FeatureExtractor.from_classifier(clf), batch_size=8, n_fake=16, held_out=held_out,
+                    measure=False)
+    assert [set(p) for p in trial["curve"]] == [{"step", "held_out_kid", "held_out_kid_small"}] * 3
+    np.testing.assert_allclose([p["held_out_kid"] for p in trial["curve"]], kids, rtol=1e-4, atol=1e-6)
+    assert trial["sample_seconds_per_100"] is None and trial["selected_step"] == result["selected_step"]
+    with pytest.raises(ValueError, match="measure=False reads only the held-out KIDs"):
+        run_arm("trgan", source, images, 2, 2, reference, FeatureExtractor.from_classifier(clf), measure=False)
 
 
 def test_few_shot_split_holds_out_other_images_of_the_train_split():
@@ -299,16 +308,18 @@ def test_diffusion_arms_build_run_and_tune(tiny):
         pass
     target = Target()
     target.source = source
-    assert _sweep("learning_rate", target) == (5e-4, 1e-3, 2e-3)
+    assert _sweep("learning_rate", target) == (1e-4, 3e-4, 1e-3, 3e-3)  # a diffusion source's wider sweep
     images, held_out = few_shot_split("digits", 8, held_out=8, image_size=16)
     result = run_arm("diffusion+lora", source, images, steps=2, eval_every=1, reference_images=held_out,
                      extractor=FeatureExtractor.from_classifier(clf), batch_size=4, n_fake=8, held_out=held_out)
     assert [p["step"] for p in result["curve"]] == [0, 1, 2] and result["model"].lora_rank == 0
+    assert result["sample_seconds_per_100"] > 0  # the sampling cost the study reports beside the training time
 
 
 def test_equal_time_budget_gives_a_costlier_architecture_fewer_steps(tmp_path):
     """`study.budget`: the step-cost ratio of two architectures measured in one process (a bigger model costs
-    more), the schedule keeping the number of evaluations, and the ratio kept for a resumed study."""
+    more), the schedule keeping the number of evaluations (or taking fewer), and the ratio kept for a resumed
+    study."""
     from keras_transfer_gan.study.budget import cached_step_cost_ratio, equal_time_schedule, step_cost_ratio
 
     small = create_model("dcgan", tiny=True)
@@ -319,6 +330,10 @@ def test_equal_time_budget_gives_a_costlier_architecture_fewer_steps(tmp_path):
     assert equal_time_schedule(2400, 400, 1000.0) == (6, 1)  # at least one step per evaluation
     with pytest.raises(ValueError, match="positive"):
         equal_time_schedule(2400, 400, 0.0)
+    assert equal_time_schedule(2400, 400, 20.0, evaluations=3) == (120, 40)  # a diffusion arm: 3 evaluations
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="evaluations must be a positive int"):
+            equal_time_schedule(2400, 400, 20.0, evaluations=bad)
     calls = []
     measure = lambda: calls.append(1) or 3.5  # noqa: E731
     key = {"source": "a", "reference": "b", "batch": 8}
@@ -345,6 +360,12 @@ def test_a_diffusion_study_takes_plain_scratch_as_its_baseline_and_sits_beside_t
     rows = summarize(runs + gan, [], ["scratch", "diffusion+lora", "scratch+diffaugment", "trgan"], [8])
     lines = across_architectures(rows, ["close", "close_diffusion"])
     assert len(lines) == 4 and "| 8 | close | TrGAN |" in lines[2] and "| 8 | close_diffusion |" in lines[3]
+    assert lines[0].rstrip(" |").endswith("sampling s / 100 images")
+    sampling = [r["sample_seconds_per_100"] for r in result["runs"] if r["method"] == "diffusion+lora"][0]
+    assert lines[3].rstrip(" |").endswith(f"{sampling:.3f}")
+    old = [{k: v for k, v in r.items() if k != "sample_seconds_per_100"} for r in gan]  # a study run before it
+    assert across_architectures(summarize(old, [], ["scratch+diffaugment", "trgan"], [8]), ["close"])[2].endswith(
+        "| n/a |")
 
 
 def test_the_demo_runs_the_published_studys_choices():

@@ -74,7 +74,12 @@ _SEEDS = (0, 1, 2, 3, 4)
 _STYLE = ("scratch+diffaugment", "trgan+freeze_d+diffaugment", "trgan+freeze_d+diffaugment+cdc",
           "trgan+freeze_d+diffaugment+ewc", "trgan+freeze_d+diffaugment+freeze_g",
           "trgan+scale_shift+adafm+diffaugment", "trgan+diffaugment+latent_adaptor")
-_DIFFUSION = ("scratch", "diffusion", "diffusion+lora", "diffusion+lora+pairwise", "diffusion+adapters")
+#: The diffusion arms #26 asks for (the adaptors, `diffusion+adapters`, run by `--plan grid` or `--methods`).
+_DIFFUSION = ("scratch", "diffusion", "diffusion+lora", "diffusion+lora+pairwise")
+#: Evaluations per run where not the reference's (6): one evaluation of a diffusion arm (756 samples of 25 DDIM
+#: steps: ~100 s on 2 cores) costs more than its whole training budget, so its runs are measured 3 times (and at
+#: step 0), a coarser grid for the best-checkpoint selection than the GANs' (named in the page's header).
+EVALUATIONS = {"close_diffusion": 3}
 #: ``--plan trimmed`` (the default; about four hours on 2 cores with --tune): (target, N, seeds, methods) cells.
 TRIMMED = (
     ("close", 10, _SEEDS, _ALL),
@@ -150,10 +155,11 @@ def _plan(args):
     return cells
 
 
-def equal_time_settings(settings, source_name, reference_name, cache_dir):
+def equal_time_settings(settings, source_name, reference_name, cache_dir, evaluations=None):
     """`settings` with the steps (and evaluation interval) of `source_name` that cost the training time of
-    `settings.steps` steps of `reference_name` (`study.budget`; the ratio measured once and cached);
-    ``(settings, {"reference", "ratio", "steps", "eval_every"})``."""
+    `settings.steps` steps of `reference_name` (`study.budget`; the ratio measured once and cached), evaluated
+    `evaluations` times (default: as often as the reference); ``(settings, {"reference", "ratio", "steps",
+    "eval_every"})``."""
     from keras_transfer_gan import load_pretrained, zoo
     from keras_transfer_gan.training.precision import cpu_features
 
@@ -161,7 +167,7 @@ def equal_time_settings(settings, source_name, reference_name, cache_dir):
     key = {"source": zoo.sha256_of(zoo.zoo_path(source_name)), "reference": zoo.sha256_of(zoo.zoo_path(reference_name)),
            "batch": settings.batch_size, "machine": f"{cpu_features()}, {os.cpu_count()} cores"}
     ratio = cached_step_cost_ratio(cache_dir, key, lambda: step_cost_ratio(reference, source, settings.batch_size))
-    steps, every = equal_time_schedule(settings.steps, settings.eval_every, ratio)
+    steps, every = equal_time_schedule(settings.steps, settings.eval_every, ratio, evaluations)
     return (dataclasses.replace(settings, steps=steps, eval_every=every),
             {"reference": reference_name, "ratio": round(ratio, 3), "steps": steps, "eval_every": every})
 
@@ -234,7 +240,7 @@ def main(argv=None):
         if reference:  # another architecture: the reference's training time, in this architecture's steps
             cache = args.cache_dir or os.path.join(args.out, ".study_runs")
             target_settings, budgets[name] = equal_time_settings(settings, args.source or source_name, reference[0],
-                                                                 cache)
+                                                                 cache, EVALUATIONS.get(name))
         target = StudyTarget(name, args.source or source_name, args.target or spec, target_settings, channels)
         cells = [(n, seeds, arms) for t, n, seeds, arms in plan if t == name]
         cache_dir = args.cache_dir or os.path.join(args.out, ".study_runs")
@@ -258,7 +264,9 @@ def main(argv=None):
              "Targets: " + "; ".join(f"`{t}` = `{args.source or TARGETS[t][0]}` -> `{args.target or TARGETS[t][1]}`"
                                      for t in targets) + ". "
              + "".join(f"`{t}` trains at `{b['reference']}`'s training time: one of its steps costs {b['ratio']:.2f} "
-                       f"of the reference's (measured here), so {b['steps']} steps, measured every {b['eval_every']}. "
+                       f"of the reference's (measured here), so {b['steps']} steps, measured every {b['eval_every']}"
+                       + (f" ({EVALUATIONS[t]} evaluations, not the reference's {args.steps // args.eval_every}: one "
+                          "costs more than the training)" if t in EVALUATIONS else "") + ". "
                        for t, b in budgets.items())
              + f"{args.steps} steps of batch {args.batch_size} per run (of N where N is smaller: every image in "
              f"each batch); Freeze-D freezes D's first {args.freeze_d} blocks"

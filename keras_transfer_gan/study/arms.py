@@ -183,7 +183,7 @@ def copier_floor(images, reference_images, extractor, n_fake, reference_key=None
 
 def run_arm(method, source, images, steps, eval_every, reference_images, extractor, batch_size=32, seed=0,
             n_fake=500, freeze_d=2, reference_key=None, callbacks=(), verbose=0, held_out=None, weights=None,
-            keep_best=True, second_extractor=None, small_held_out=None):
+            keep_best=True, second_extractor=None, small_held_out=None, measure=True):
     """Train one arm for `steps` steps, evaluating every `eval_every` steps (and at step 0).
 
     Each evaluation measures FID, KID, precision and recall of `n_fake` samples
@@ -206,10 +206,13 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         dict with ``method``, ``seed``, ``n_images``, ``batch_size`` (the one trained on), ``curve`` (list of
         ``{"step", "fid", "kid", "kid_std", "precision", "recall", "nn_train", "intra_cluster", "held_out_kid",
         "held_out_kid_small", "fid_2"}``), ``selected_step``, ``selected_step_small``, ``nn_real``,
-        ``train_seconds``, ``model`` and ``report``.
+        ``train_seconds``, ``sample_seconds_per_100``, ``model`` and ``report``.
     """
     if steps <= 0 or eval_every <= 0 or steps % eval_every:
         raise ValueError(f"steps ({steps}) must be a positive multiple of eval_every ({eval_every})")
+    if not measure and (held_out is None or len(held_out) < 4 or not keep_best):
+        raise ValueError("run_arm: measure=False reads only the held-out KIDs: it needs held_out (>= 4 images) "
+                         "and keep_best")
     model, report = build_arm_model(method, source, images.shape[-1], seed=seed, freeze_d=freeze_d, weights=weights,
                                     n_images=len(images))
     reference_features(extractor, reference_images, reference_key)  # computed once, cached
@@ -223,8 +226,16 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
 
     train_features = extractor.features(images)
 
+    sample_seconds = []  # generating the n_fake samples of each evaluation (the sampling cost)
+
     def evaluate(step):
+        held_out_kids = {"held_out_kid": selector.history[-1]["kid"] if selector is not None else None,
+                         "held_out_kid_small": small.history[-1]["kid"] if small is not None else None}
+        if not measure:
+            return {"step": int(step), **held_out_kids}
+        start = time.perf_counter()
         fake = np.asarray(model.generate(n_fake, seed=seed + 12345))
+        sample_seconds.append(time.perf_counter() - start)
         fake_features = extractor.features(fake)  # for the metrics and the clusters alike
         result = evaluate_samples(reference_images, fake, extractor=extractor, metrics=("fid", "kid", "pr"),
                                   kid_subsets=20, reference_key=reference_key, seed=seed,
@@ -232,9 +243,7 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
         return {"step": int(step), "fid": result["fid"], "kid": result["kid"], "kid_std": result["kid_std"],
                 "precision": result["precision"], "recall": result["recall"],
                 "nn_train": float(nearest_rmse(fake, images).mean()),
-                "intra_cluster": intra_cluster_distance(fake_features, train_features),
-                "held_out_kid": selector.history[-1]["kid"] if selector is not None else None,
-                "held_out_kid_small": small.history[-1]["kid"] if small is not None else None,
+                "intra_cluster": intra_cluster_distance(fake_features, train_features), **held_out_kids,
                 "fid_2": (evaluate_samples(reference_images, fake, second_extractor, ("fid",),
                                            reference_key=reference_key)["fid"] if second_extractor else None)}
 
@@ -261,5 +270,7 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     return {"method": method, "seed": seed, "n_images": int(len(images)), "curve": curve, "nn_real": nn_real,
             "batch_size": int(min(batch_size, len(images))),  # the batch trained on (a set smaller than it: all)
             "selected_step": selected, "selected_step_small": selected_small, "train_seconds": round(seconds, 1),
+            # the fastest evaluation's (the first one traces; stalls only lengthen the others)
+            "sample_seconds_per_100": round(min(sample_seconds) * 100 / n_fake, 3) if sample_seconds else None,
             "model": merge_lora(fold_modulation(model)),
             "report": report}

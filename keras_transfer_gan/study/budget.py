@@ -3,8 +3,10 @@
 The GAN arms train a fixed number of steps; an arm of another architecture (a style-based GAN, a diffusion
 model) on the same target gets the steps that cost the same CPU time: the reference's steps divided by the
 measured cost of one of its steps relative to one of the reference's (`step_cost_ratio`), with as many
-evaluations (`equal_time_schedule`). The ratio is measured once, in one process with interleaved rounds (a
-slower or loaded machine slows both alike), and kept with the study's runs so a resumed study reuses it.
+evaluations (`equal_time_schedule`), or fewer where one evaluation costs more than the whole training budget
+(a diffusion model's samples take tens of network passes each). The ratio is measured once, in one process with
+interleaved rounds (a slower or loaded machine slows both alike), and kept with the study's runs so a resumed
+study reuses it.
 """
 
 import json
@@ -50,12 +52,16 @@ def step_cost_ratio(reference, other, batch_size=32, rounds=5, steps=3, seed=0):
     return best["other"] / best["reference"]
 
 
-def equal_time_schedule(steps, eval_every, ratio):
+def equal_time_schedule(steps, eval_every, ratio, evaluations=None):
     """``(steps, eval_every)`` costing what `steps` reference steps cost at a step-cost `ratio`, with as many
-    evaluations: ``steps / ratio`` rounded to a multiple of the evaluation count (at least one step each)."""
+    evaluations as the reference (``steps // eval_every``) or `evaluations`: ``steps / ratio`` rounded to a
+    multiple of the evaluation count (at least one step each)."""
     if ratio <= 0:
         raise ValueError(f"equal_time_schedule: the cost ratio must be positive, got {ratio!r}")
-    evaluations = steps // eval_every
+    if evaluations is not None and (isinstance(evaluations, bool) or not isinstance(evaluations, int)
+                                    or evaluations < 1):
+        raise ValueError(f"equal_time_schedule: evaluations must be a positive int, got {evaluations!r}")
+    evaluations = evaluations or steps // eval_every
     every = max(1, int(round(steps / ratio / evaluations)))
     return every * evaluations, every
 

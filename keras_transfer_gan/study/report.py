@@ -35,7 +35,7 @@ def arm_summary(run, baseline_best=None):
             "intra_cluster": selected.get("intra_cluster"),
             "recall": selected["recall"], "step": selected["step"], "memorisation": memo,
             "oracle_fid": best["fid"], "oracle_step": best["step"], "last_fid": curve[-1]["fid"],
-            "reach": reach, "seconds": run["train_seconds"]}
+            "reach": reach, "seconds": run["train_seconds"], "sampling": run.get("sample_seconds_per_100")}
 
 
 def arm_summary_line(run, cached=False, elapsed=None):
@@ -69,7 +69,7 @@ def summarize(runs, floors, methods, sizes):
                 summaries = [arm_summary(r, baseline.get(r["seed"])) for r in arm]
                 row = {"target": target, "n": n, "method": method, "seeds": len(arm)}
                 for key in ("fid", "fid_2", "fid_small", "kid", "precision", "recall", "memorisation", "oracle_fid",
-                            "last_fid", "seconds", "step", "intra_cluster"):
+                            "last_fid", "seconds", "step", "intra_cluster", "sampling"):
                     row[key], row[key + "_std"] = _mean([s[key] for s in summaries])
                 reached = [s["reach"] for s in summaries]
                 row["reach"] = None if any(r is None for r in reached) else float(np.mean(reached))
@@ -93,13 +93,14 @@ def _fmt(mean, std=None, digits=2):
 def table(rows, steps):
     lines = ["| target | N | method | FID (selected) | FID, 2nd evaluator | FID (selected on N held-out) | oracle best FID "
              "| KID | precision / recall | memorisation | intra-cluster distance | selected step | steps to "
-             f"{method_label(BASELINE)}'s best | training s |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"{method_label(BASELINE)}'s best | training s | sampling s / 100 images |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["method"] == "floor":
             lines.append(f"| {r['target']} | {r['n']} | *floors*: copier (the N images repeated) / held-out real | "
                          f"{_fmt(*r['copier'])} / {_fmt(*r['real'])} | "
                          f"{_fmt(*r.get('copier_2', (None, None)))} / {_fmt(*r.get('real_2', (None, None)))} | | | | "
-                         f"recall of the copier {_fmt(r['copier_recall'][0])} | | | | | |")
+                         f"recall of the copier {_fmt(r['copier_recall'][0])} | | | | | | |")
             continue
         reach = (f"{r['reach']:.0f}" if r["reach"] is not None else f"not reached ({r['reached']}/{r['seeds']} seeds)")
         lines.append(
@@ -108,7 +109,7 @@ def table(rows, steps):
             f"{_fmt(r['oracle_fid'], r['oracle_fid_std'])} | {_fmt(r['kid'], None, 3)} | "
             f"{_fmt(r['precision'])} / {_fmt(r['recall'])} | {_fmt(r['memorisation'])} | "
             f"{_fmt(r['intra_cluster'], r['intra_cluster_std'])} | {_fmt(r['step'], None, 0)} | "
-            f"{reach} | {_fmt(r['seconds'], None, 0)} |")
+            f"{reach} | {_fmt(r['seconds'], None, 0)} | {_fmt(r['sampling'], None, 3)} |")
     return lines
 
 
@@ -159,8 +160,8 @@ def across_architectures(rows, targets, sizes=None):
     """Per N, each target's best transfer arm beside its scratch baseline: the architectures (DCGAN,
     style-based, diffusion) trained at the same time on the same target, side by side."""
     lines = ["| N | target | best transfer method | seeds | FID (selected) | FID, 2nd evaluator | precision / recall | "
-             "memorisation | its baseline's FID | its baseline's recall | training s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "memorisation | its baseline's FID | its baseline's recall | training s | sampling s / 100 images |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     sizes = sizes or sorted({r["n"] for r in rows})
     for n in sizes:
         for target in targets:
@@ -174,7 +175,8 @@ def across_architectures(rows, targets, sizes=None):
                          f"{_fmt(best['fid'], best['fid_std'])} | "
                          f"{_fmt(best.get('fid_2'))} | {_fmt(best['precision'])} / {_fmt(best['recall'])} | "
                          f"{_fmt(best['memorisation'])} | {_fmt(base['fid']) if base else 'n/a'} | "
-                         f"{_fmt(base['recall']) if base else 'n/a'} | {_fmt(best['seconds'], None, 0)} |")
+                         f"{_fmt(base['recall']) if base else 'n/a'} | {_fmt(best['seconds'], None, 0)} | "
+                         f"{_fmt(best['sampling'], None, 3)} |")
     return lines
 
 

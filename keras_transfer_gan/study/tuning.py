@@ -27,6 +27,9 @@ SWEEPS = {
     "freeze_g": (1, 2, 3),
     "pairwise": (0.1, 1.0, 10.0),
 }
+#: A diffusion source's learning rates (multiples of its default, 1e-3 for a DDIM: keras-io's from-scratch rate):
+#: full fine-tuning usually runs well below a from-scratch rate and LoRA above it, so the sweep spans both.
+DIFFUSION_LEARNING_RATES = (0.1, 0.3, 1.0, 3.0)
 #: The arm whose choices of the shared knobs every transfer arm starts from.
 PLAIN_TRANSFER = "trgan+freeze_d+diffaugment"
 
@@ -48,14 +51,16 @@ def knobs(method):
 
 def _sweep(knob, target):
     """The values of `knob` to try: `SWEEPS`, Freeze-D and FreezeG depths only as deep as the source's networks
-    (FreezeG leaves at least one block to train), learning rates as multiples of the source's default."""
+    (FreezeG leaves at least one block to train), learning rates as multiples of the source's default
+    (`DIFFUSION_LEARNING_RATES` for a diffusion source)."""
     if knob == "freeze_d":
         return tuple(v for v in SWEEPS[knob] if v <= len(target.source.discriminator_blocks()))
     if knob == "freeze_g":
         return tuple(v for v in SWEEPS[knob] if v < len(target.source.generator_blocks()))
     if knob == "learning_rate":
         default = type(target.source).optimizer_defaults["learning_rate"]
-        return tuple(round(default * factor, 12) for factor in SWEEPS[knob])
+        factors = DIFFUSION_LEARNING_RATES if target.source.family == "diffusion" else SWEEPS[knob]
+        return tuple(round(default * factor, 12) for factor in factors)
     return SWEEPS[knob]
 
 
@@ -98,7 +103,8 @@ def tune(target, n, seed, methods, cache_dir, report=print):
                 if trial is None:
                     run = run_arm(method, target.source, images, s.steps, s.eval_every, held_out, target.extractor,
                                   batch_size=s.batch_size, seed=seed, n_fake=s.n_fake, held_out=held_out,
-                                  small_held_out=small, weights=weights, freeze_d=weights.get("freeze_d", s.freeze_d))
+                                  small_held_out=small, weights=weights, freeze_d=weights.get("freeze_d", s.freeze_d),
+                                  measure=False)  # a trial reads the held-out KIDs only
                     trial = {"method": method, "knob": knob, "value": value, "weights": weights,
                              "kid": min(p["held_out_kid"] for p in run["curve"]),
                              "kid_small": min(p["held_out_kid_small"] for p in run["curve"]),
