@@ -20,8 +20,8 @@ from keras_transfer_gan.metrics import (
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = ["acgan_digits", "acgan_fashion", "charlstm_pydocs", "dcgan_digits", "dcgan_faces", "dcgan_fashion",
            "dcgan_fashion_base", "dcgan_mnist", "digits_classifier", "fashion_classifier",
-           "fashion_sketch_classifier", "mnist_classifier", "mnist_m_classifier", "stylegan2_fashion_base", "vae_digits", "vae_fashion",
-           "vae_fashion_sketch", "vae_mnist", "vae_mnist_m", "wgan_gp_digits"]
+           "fashion_sketch_classifier", "mnist_classifier", "mnist_m_classifier", "stylegan2_fashion_base",
+           "vae_digits", "vae_fashion", "vae_fashion_sketch", "vae_mnist", "vae_mnist_m", "wgan_gp_digits"]
 #: The evaluator of each real-data domain, its data and the accuracy it must reach on the test split.
 EVALUATORS = [("fashion_classifier", "fashion_mnist", 0.90), ("mnist_classifier", "mnist", 0.97),
               ("mnist_m_classifier", "mnist_m", 0.90), ("fashion_sketch_classifier", "fashion_sketch", 0.88)]
@@ -147,7 +147,7 @@ resumed, metrics = t.train("g", cfg)
 t.RUNS_DIR = {str(tmp_path / "whole")!r}
 whole, whole_metrics = t.train("g", cfg)
 same = all(np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(resumed.get_weights(), whole.get_weights()))
-card = t._comparison(metrics["equal_time"])
+card = t._comparison(metrics["equal_time"], "Why the two differ.")
 print("RESULT", json.dumps({{"same": bool(same), "metrics": metrics, "whole": whole_metrics, "card": card}}))
 """
     job = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
@@ -162,4 +162,5 @@ print("RESULT", json.dumps({{"same": bool(same), "metrics": metrics, "whole": wh
     assert equal["step"] == 3 and equal["selected_step"] == 3 and equal["reference"] == "ref"
     assert set(equal["eval"]) >= {"fid", "kid", "precision", "recall"}
     assert result["card"][0] == "## Against `ref` at the same training time"
-    assert "this model at" in "".join(result["card"]) and "in FID" in result["card"][-2]
+    assert "this model at" in "".join(result["card"]) and "in FID" in result["card"][-4]
+    assert result["card"][-2:] == ["Why the two differ.", ""]  # the config's comparison_note, after the verdict

@@ -381,8 +381,9 @@ def _eval_rows(e, real):
     return rows
 
 
-def _comparison(c):
-    """The card's section setting the checkpoint at the reference's training time beside the reference."""
+def _comparison(c, note=None):
+    """The card's section setting the checkpoint at the reference's training time beside the reference, and the
+    config's `note` on it (``comparison_note``) after the verdict."""
     lines = [f"## Against `{c['reference']}` at the same training time", ""]
     if "eval" not in c:
         return lines + [f"Not measured: {c['note']} ({c['reference_seconds']:.0f} s).", ""]
@@ -400,7 +401,7 @@ def _comparison(c):
         parts["at least as good in" if good else "worse in"].append(f"{label} ({own[key]:.3f} vs {ref[key]:.3f})")
     verdict = "At the same training time this model is " + "; ".join(
         f"{part} {', '.join(items)}" for part, items in parts.items() if items) + "."
-    return lines + ["", verdict, ""] + ([c["comparison_note"], ""] if c.get("comparison_note") else [])
+    return lines + ["", verdict, ""] + ([note, ""] if note else [])
 
 
 def write_card(name, config, model, metrics, digest):
@@ -457,7 +458,7 @@ def write_card(name, config, model, metrics, digest):
                       "what two independent draws of real images score against each other: no generator "
                       "measured with the same sample sizes can be expected below it.", ""]
     if "equal_time" in metrics:
-        lines += _comparison(dict(metrics["equal_time"], comparison_note=config.get("comparison_note")))
+        lines += _comparison(metrics["equal_time"], config.get("comparison_note"))
     lines += ["Final training logs: `" + json.dumps(metrics["final"]) + "`", ""]
     if "sample" in metrics:
         lines += ["## Sample (temperature 0.6, prompt `def `)", "", "```", metrics["sample"], "```", ""]
