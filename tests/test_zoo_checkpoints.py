@@ -123,6 +123,19 @@ def test_train_zoo_reproduces_a_checkpoint_layout(tmp_path):
     assert not [d for d in os.listdir(tmp_path) if d.startswith(".tmp")]
 
 
+def test_train_zoo_states_a_samplers_steps_and_cost():
+    """A model that samples in steps (a DDIM) gets its steps and seconds per 100 images on its card; a
+    one-pass generator no row."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import train_zoo
+
+    cost = train_zoo.sampling_cost(create_model("ddim", tiny=True, sampling_steps=3), n=4, rounds=1)
+    assert cost["steps"] == 3 and cost["seconds_per_100"] > 0
+    assert train_zoo.sampling_cost(create_model("dcgan", tiny=True)) is None
+    assert train_zoo._sampling_row(cost)[0].startswith("| sampling | 3 DDIM steps per image")
+    assert train_zoo._sampling_row(None) == []
+
+
 @pytest.mark.slow
 def test_train_zoo_resumes_a_killed_run_and_compares_at_the_reference_time(tmp_path):
     """One epoch, "killed" (its run kept), started again for two == two epochs at once: the same steps, KID

@@ -266,6 +266,9 @@ def train(name, config, fresh=False):
             metrics["floor"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in floor.items()}
     else:
         metrics["eval"] = evaluate_generator_checkpoint(model, config)
+        sampling = sampling_cost(model)
+        if sampling is not None:
+            metrics["sampling"] = sampling
         if reference:
             metrics["equal_time"] = equal_time_comparison(model, config, clock.state.get("equal_time"),
                                                           os.path.join(work, "equal_time.npz"))
@@ -319,6 +322,30 @@ def evaluate_generator_checkpoint(model, config):
     return result
 
 
+def sampling_cost(model, n=100, rounds=2, seed=0):
+    """``{"steps", "seconds_per_100"}`` of a model that samples in steps (a DDIM's `sampling_steps`): `n` images
+    at its own settings, after a warm-up that traces the sampler, the fastest of `rounds` (stalls only lengthen
+    a round); None for a model that generates in one pass."""
+    if not hasattr(model, "sampling_steps"):
+        return None
+    generate_images(model, min(n, 8), seed=seed)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        generate_images(model, n, seed=seed)
+        best = min(best, time.perf_counter() - start)
+    return {"steps": int(model.sampling_steps), "seconds_per_100": round(best * 100 / n, 2)}
+
+
+def _sampling_row(sampling):
+    """The card's row for a model that samples in steps (`sampling_cost`), else nothing."""
+    if not sampling:
+        return []
+    return [f"| sampling | {sampling['steps']} DDIM steps per image (`sampling_steps`: every sample measured here "
+            f"took them; `sample(steps=...)` takes others), {sampling['seconds_per_100']:.1f} s per 100 images on "
+            "this machine |"]
+
+
 def recard(name):
     """Measure an existing generator checkpoint again (the model file and its checksum stay) and rewrite its
     metrics and card: for cards written before a change of the evaluation protocol."""
@@ -328,6 +355,9 @@ def recard(name):
     with open(os.path.join(directory, "metrics.json")) as f:
         metrics = json.load(f)
     metrics["eval"] = evaluate_generator_checkpoint(model, config)
+    sampling = sampling_cost(model)
+    if sampling is not None:
+        metrics["sampling"] = sampling
     write_text(os.path.join(directory, "metrics.json"), json.dumps(metrics, indent=2))
     write_card(name, config, model, metrics, zoo.sha256_of(os.path.join(directory, "model.keras")))
     return metrics
@@ -423,7 +453,9 @@ def write_card(name, config, model, metrics, digest):
                 f"{config['select'].get('images', 2000)} train images (`KeepBest`; the test split is never "
                 "looked at) |"] if "selected" in metrics else []),
              f"| training time | {metrics['train_seconds']:.0f} s on {os.cpu_count()} CPU cores ({platform.machine()}, "
-             f"TensorFlow {tf.__version__}, oneDNN {os.environ.get('TF_ENABLE_ONEDNN_OPTS')}) |",
+             f"TensorFlow {tf.__version__}, oneDNN {os.environ.get('TF_ENABLE_ONEDNN_OPTS')}; wall clock, the "
+             "epochs' best-checkpoint selection included) |",
+             *_sampling_row(metrics.get("sampling")),
              f"| file | `saved_models/{name}/model.keras`, {size / 1e6:.2f} MB, no optimizer state |",
              f"| sha256 | `{digest}` |", ""]
     lines += ["## Metrics (measured by `tools/train_zoo.py` with `keras_transfer_gan.metrics`)", ""]
