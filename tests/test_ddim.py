@@ -130,6 +130,23 @@ def test_fit_lowers_the_loss_and_the_ema_follows():
     assert model.sampler is model.denoiser_ema
 
 
+def test_the_ema_warms_up_so_a_short_fine_tuning_run_samples_what_it_trained():
+    """`ema_warmup`: after optimizer step k the EMA is ``d * ema + (1 - d) * weights`` with
+    ``d = min(ema_decay, (1 + k) / (10 + k))`` (2/11 after the first step); without it, ``ema_decay``."""
+    data = tf.data.Dataset.from_tensor_slices(_images(8)).batch(8)
+    for warmup, expected in ((True, [2 / 11, 3 / 12]), (False, [0.999, 0.999])):
+        model = create_model("ddim", tiny=True, ema_warmup=warmup)
+        assert model.get_config()["ema_warmup"] is warmup
+        compile_for_training(model, learning_rate=1e-2)
+        model.denoiser_ema.set_weights([w + 1.0 for w in model.denoiser.get_weights()])  # a source far from it
+        assert len(model.denoiser.trainable_weights) == len(model.denoiser.weights)
+        for decay in expected:
+            average = [w.numpy().copy() for w in model.denoiser_ema.weights]
+            model.fit(data, epochs=1, verbose=0)
+            for a, w, e in zip(average, model.denoiser.weights, model.denoiser_ema.weights):
+                np.testing.assert_allclose(e.numpy(), decay * a + (1 - decay) * w.numpy(), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.slow
 def test_resume_continues_exactly(tmp_path):
     data = tf.data.Dataset.from_tensor_slices(_images(32)).batch(8)

@@ -62,6 +62,10 @@ class SingleOptimizerModel(Architecture, keras.Model):
         the model has no network that samples."""
         return None, None
 
+    def ema_decay_now(self):
+        """The EMA's decay at this step (a model whose EMA warms up overrides it)."""
+        return self.ema_decay
+
     @property
     def sampler(self):
         """The network used for sampling and export: the EMA copy when on."""
@@ -93,7 +97,7 @@ class SingleOptimizerModel(Architecture, keras.Model):
             self.optimizer.apply_gradients(zip(tape.gradient(scaled, weights), weights))
         average, network = self.ema_pair()
         if average is not None:
-            update_ema(average, network, self.ema_decay)
+            update_ema(average, network, self.ema_decay_now())
         for name, value in tracked.items():
             self.trackers[name].update_state(tf.reduce_mean(value))
         logs = {m.name: m.result() for m in self.metrics}
