@@ -40,8 +40,9 @@ test: $(VENV)/.installed data
 bench: $(VENV)/.installed
 	$(PY) tools/bench_suite.py --out docs/bench
 
-# The few-shot study on real data, hyperparameters tuned on held-out train images first (about four hours on
-# 2 cores; finished runs and trials are cached in docs/.study_runs, so an interrupted study resumes).
+# The few-shot study on real data, hyperparameters tuned on held-out train images first (about eight hours on
+# 2 cores, four of them the diffusion cells; finished runs and trials are cached in docs/.study_runs, so an
+# interrupted study resumes).
 study: $(VENV)/.installed data
 	$(PY) tools/transfer_study.py --tune --out docs
 

@@ -266,9 +266,7 @@ def train(name, config, fresh=False):
             metrics["floor"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in floor.items()}
     else:
         metrics["eval"] = evaluate_generator_checkpoint(model, config)
-        sampling = sampling_cost(model)
-        if sampling is not None:
-            metrics["sampling"] = sampling
+        _with_sampling(metrics, model)
         if reference:
             metrics["equal_time"] = equal_time_comparison(model, config, clock.state.get("equal_time"),
                                                           os.path.join(work, "equal_time.npz"))
@@ -337,6 +335,14 @@ def sampling_cost(model, n=100, rounds=2, seed=0):
     return {"steps": int(model.sampling_steps), "seconds_per_100": round(best * 100 / n, 2)}
 
 
+def _with_sampling(metrics, model):
+    """Add `sampling_cost(model)` to `metrics` as "sampling" when the model samples in steps."""
+    sampling = sampling_cost(model)
+    if sampling is not None:
+        metrics["sampling"] = sampling
+    return metrics
+
+
 def _sampling_row(sampling):
     """The card's row for a model that samples in steps (`sampling_cost`), else nothing."""
     if not sampling:
@@ -355,9 +361,7 @@ def recard(name):
     with open(os.path.join(directory, "metrics.json")) as f:
         metrics = json.load(f)
     metrics["eval"] = evaluate_generator_checkpoint(model, config)
-    sampling = sampling_cost(model)
-    if sampling is not None:
-        metrics["sampling"] = sampling
+    _with_sampling(metrics, model)
     write_text(os.path.join(directory, "metrics.json"), json.dumps(metrics, indent=2))
     write_card(name, config, model, metrics, zoo.sha256_of(os.path.join(directory, "model.keras")))
     return metrics

@@ -1,6 +1,6 @@
 """Few-shot transfer versus scratch on real data: FID against steps and against N, per method, source and target.
 
-    python tools/transfer_study.py --tune --out docs           # make study: about four hours on 2 CPU cores
+    python tools/transfer_study.py --tune --out docs           # make study: about eight hours on 2 CPU cores
     python tools/transfer_study.py --plan grid --targets close --sizes 10 --seeds_small 0 --steps 200 --out /tmp/s
 
 Targets (``--targets``, presets of source checkpoint and target data):
@@ -80,7 +80,8 @@ _DIFFUSION = ("scratch", "diffusion", "diffusion+lora", "diffusion+lora+pairwise
 #: steps: ~100 s on 2 cores) costs more than its whole training budget, so its runs are measured 3 times (and at
 #: step 0), a coarser grid for the best-checkpoint selection than the GANs' (named in the page's header).
 EVALUATIONS = {"close_diffusion": 3}
-#: ``--plan trimmed`` (the default; about four hours on 2 cores with --tune): (target, N, seeds, methods) cells.
+#: ``--plan trimmed`` (the default; about eight hours on 2 cores with --tune, four of them the diffusion cells; run it
+#: target by target with ``--targets`` and join the pages with ``--merge``): (target, N, seeds, methods) cells.
 TRIMMED = (
     ("close", 10, _SEEDS, _ALL),
     ("close", 25, _SEEDS, _ALL),
@@ -234,16 +235,15 @@ def main(argv=None):
     settings.check()
     runs, floors, tunings, cached_runs, start = [], [], [], 0, time.perf_counter()
     budgets = {}
+    cache_dir = args.cache_dir or os.path.join(args.out, ".study_runs")
     for name in dict.fromkeys(cell[0] for cell in plan):
         source_name, spec, channels, *reference = TARGETS[name]
         target_settings = settings
         if reference:  # another architecture: the reference's training time, in this architecture's steps
-            cache = args.cache_dir or os.path.join(args.out, ".study_runs")
             target_settings, budgets[name] = equal_time_settings(settings, args.source or source_name, reference[0],
-                                                                 cache, EVALUATIONS.get(name))
+                                                                 cache_dir, EVALUATIONS.get(name))
         target = StudyTarget(name, args.source or source_name, args.target or spec, target_settings, channels)
         cells = [(n, seeds, arms) for t, n, seeds, arms in plan if t == name]
-        cache_dir = args.cache_dir or os.path.join(args.out, ".study_runs")
         tuned = {}
         if args.tune:  # one sweep per target, at --tune_n, its choices used at every N
             arms = list(dict.fromkeys(m for _, _, ms in cells for m in ms))
