@@ -19,7 +19,7 @@ from keras_transfer_gan.metrics import (
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = ["acgan_digits", "acgan_fashion", "charlstm_pydocs", "dcgan_digits", "dcgan_faces", "dcgan_fashion",
-           "dcgan_fashion_base", "dcgan_mnist", "digits_classifier", "fashion_classifier",
+           "dcgan_fashion_base", "dcgan_mnist", "ddim_fashion_base", "digits_classifier", "fashion_classifier",
            "fashion_sketch_classifier", "mnist_classifier", "mnist_m_classifier", "stylegan2_fashion_base",
            "vae_digits", "vae_fashion", "vae_fashion_sketch", "vae_mnist", "vae_mnist_m", "wgan_gp_digits"]
 #: The evaluator of each real-data domain, its data and the accuracy it must reach on the test split.
@@ -43,7 +43,7 @@ def test_every_zoo_config_has_a_verified_checkpoint_and_a_card():
         card = zoo.zoo_card(name)
         assert name in card and "sha256" in card and "training time" in card
         total += sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory))
-    assert total < 50e6
+    assert total < 64e6  # the wheel carries all of it; ddim_fashion_base alone is 13.7 MB (two U-Nets: trained, EMA)
 
 
 GENERATORS = [n for n in SHIPPED if n != "charlstm_pydocs" and not n.endswith("classifier")]

@@ -98,6 +98,15 @@ def _count(model):
     return int(sum(np.prod(w.shape) for w in model.weights))
 
 
+def _weights_text(model):
+    """The card's weight count; for a model that keeps an EMA copy of its network, what the count holds."""
+    ema, trained = model.ema_pair() if hasattr(model, "ema_pair") else (None, None)
+    text = f"{_count(model):,} weights"
+    if ema is not None:
+        text += f" ({_count(ema):,} of them the EMA copy of the trained `{trained.name}`, which samples)"
+    return text
+
+
 RUNS_DIR = os.environ.get("KTG_ZOO_RUNS_DIR") or os.path.join(ROOT, ".zoo_runs")
 
 
@@ -444,7 +453,7 @@ def write_card(name, config, model, metrics, digest):
     config = dict(config, _source=metrics.get("data_source"))
     lines = [f"# {name}", "", config["description"] + ".", "",
              "| | |", "|---|---|",
-             f"| architecture | `{config['model']}` ({type(model).__name__}), {_count(model):,} weights |",
+             f"| architecture | `{config['model']}` ({type(model).__name__}), {_weights_text(model)} |",
              f"| constructor arguments | `{json.dumps(config.get('model_args', {}))}` |",
              f"| data | {_data_line(config)} |",
              f"| training | {config['epochs']} epochs"
@@ -504,7 +513,7 @@ def write_card(name, config, model, metrics, digest):
               f'model = ktg.load_pretrained("{name}")          # sha256-verified',
               "```", "", "## Reproduce", "", "```", f"python tools/train_zoo.py {name}", "```", ""]
     if real:
-        lines += ["Limits: 32x32, trained on a CPU in minutes to an hour; a transfer source and a yardstick "
+        lines += ["Limits: 32x32, trained on 2 CPU cores in minutes to hours; a transfer source and a yardstick "
                   "for this toolkit's studies, not a state-of-the-art model.", ""]
     else:
         lines += ["Limits: trained on small, low-resolution built-in data on a CPU for minutes; a starting point "
