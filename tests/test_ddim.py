@@ -147,6 +147,30 @@ def test_the_ema_warms_up_so_a_short_fine_tuning_run_samples_what_it_trained():
                 np.testing.assert_allclose(e.numpy(), decay * a + (1 - decay) * w.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_fine_tuning_starts_from_the_sources_ema_weights():
+    """The diffusion task's target (whole or LoRA) starts its trained network and its EMA from the source's EMA
+    weights, the ones that sample, not the last raw step's; the source is left as it was; a source without an
+    EMA is used as it is."""
+    from keras_transfer_gan.tasks import get_task
+    from keras_transfer_gan.tasks.diffusion import averaged_start
+
+    source = create_model("ddim", tiny=True)
+    source.denoiser_ema.set_weights([w + 0.5 for w in source.denoiser.get_weights()])
+    raw = [w.copy() for w in source.denoiser.get_weights()]
+    task = get_task("diffusion")
+    for lora in (0, 2):
+        target, _, _ = task.build_target(source, task.options(lora=lora))
+        for network in (target.denoiser, target.denoiser_ema):
+            base = [v.numpy() for v in network.weights if "lora_kernel" not in v.path]
+            assert len(base) == len(source.denoiser_ema.weights)
+            for got, want in zip(base, source.denoiser_ema.get_weights()):
+                np.testing.assert_array_equal(got, want)
+    for got, want in zip(source.denoiser.get_weights(), raw):
+        np.testing.assert_array_equal(got, want)
+    plain = create_model("ddim", tiny=True, ema_decay=None)
+    assert averaged_start(plain) is plain
+
+
 @pytest.mark.slow
 def test_resume_continues_exactly(tmp_path):
     data = tf.data.Dataset.from_tensor_slices(_images(32)).batch(8)

@@ -31,13 +31,31 @@ class DiffusionOptions(StepOptions):
             raise ValueError("diffusion: choose --lora or --adapters, not both")
 
 
+def averaged_start(source):
+    """`source`, or a copy whose trained network holds its EMA copy's weights when it keeps one: fine-tuning starts
+    from the weights that sample (a released diffusion model is its EMA weights, as diffusers saves one trained
+    with ``--use_ema``), not from the last raw step's noisier ones."""
+    from keras_transfer_gan.transfer import derive_model
+
+    average, _ = source.ema_pair()
+    if average is None:
+        return source
+    start, _ = derive_model(source)
+    start_average, start_network = start.ema_pair()
+    start_network.set_weights(start_average.get_weights())
+    return start
+
+
 def build_diffusion_target(source, options, learning_rate=None, **overrides):
-    """The compiled target: the source's architecture with `overrides` (heads carried), LoRA or adaptors per
-    `options` (each among the source's `few_shot_methods`), DDPM-PA's loss when `options.pairwise`. Call it inside
-    the strategy's scope. ``(model, TransferReport, [layer paths frozen])``."""
+    """The compiled target: the source's architecture with `overrides` (heads carried), its trained network and
+    EMA both starting from the source's EMA weights (`averaged_start`), LoRA or adaptors per `options` (each among
+    the source's `few_shot_methods`), DDPM-PA's loss when `options.pairwise`. Call it inside the strategy's scope.
+    ``(model, TransferReport, [layer paths frozen])``."""
     from keras_transfer_gan.training import compile_for_training
     from keras_transfer_gan.transfer import PairwiseSimilarity, adapter_target, derive_model, lora_target
 
+    pairwise = PairwiseSimilarity(source, options.pairwise) if options.pairwise else None
+    source = averaged_start(source)
     changed = []
     if options.lora:
         model, report, summary = lora_target(source, rank=options.lora, **overrides)
@@ -47,7 +65,6 @@ def build_diffusion_target(source, options, learning_rate=None, **overrides):
         changed += summary.changed
     else:
         model, report = derive_model(source, **overrides)
-    pairwise = PairwiseSimilarity(source, options.pairwise) if options.pairwise else None
     compile_for_training(model, learning_rate=learning_rate, pairwise=pairwise)
     return model, report, changed
 
