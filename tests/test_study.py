@@ -308,7 +308,7 @@ def test_diffusion_arms_build_run_and_tune(tiny):
         pass
     target = Target()
     target.source = source
-    assert _sweep("learning_rate", target) == (1e-4, 3e-4, 1e-3, 3e-3)  # a diffusion source's wider sweep
+    assert _sweep("learning_rate", target) == (3e-4, 1e-3, 3e-3, 1e-2)  # a diffusion source's wider sweep
     images, held_out = few_shot_split("digits", 8, held_out=8, image_size=16)
     result = run_arm("diffusion+lora", source, images, steps=2, eval_every=1, reference_images=held_out,
                      extractor=FeatureExtractor.from_classifier(clf), batch_size=4, n_fake=8, held_out=held_out)
