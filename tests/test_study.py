@@ -169,7 +169,7 @@ def test_tuning_chooses_on_held_out_kid_and_never_reads_the_test_split(tiny, tmp
                              extractor=str(directory / "clf.keras"), second_extractor="none")
     target = StudyTarget("colour", source, "mnist_m", settings, channels=3)
     result = tune(target, 8, 100, ["trgan+freeze_d+diffaugment+cdc", "scratch+diffaugment"], str(tmp_path),
-                  report=None)
+                  report=None, edge_steps=0)  # the sweeps as listed (their extension: the test below)
     assert target._test is None  # the test split was never loaded
     trials = result["trials"]
     assert [(t["method"], t["knob"], t["value"]) for t in trials] == \
@@ -182,14 +182,45 @@ def test_tuning_chooses_on_held_out_kid_and_never_reads_the_test_split(tiny, tmp
             assert result["choices_small"][method][knob] == min(scores, key=lambda t: t["kid_small"])["value"]
     assert result["held_out"] == 12 and result["held_out_small"] == 8
     assert tune(target, 8, 100, ["scratch+diffaugment", "trgan+freeze_d+diffaugment+cdc"], str(tmp_path),
-                report=None) == result  # every trial from the cache
+                report=None, edge_steps=0) == result  # every trial from the cache
     assert "| colour | 8 | scratch+diffaugment | learning_rate " in "\n".join(choices_table([result]))
     # The plain arm sweeps Freeze-D at the default learning rate, then the learning rate at the chosen depth: the
     # trial at the default rate is the same run under both, made once.
-    plain = tune(target, 8, 100, ["trgan+freeze_d+diffaugment"], str(tmp_path / "plain"), report=None)
+    plain = tune(target, 8, 100, ["trgan+freeze_d+diffaugment"], str(tmp_path / "plain"), report=None,
+                 edge_steps=0)
     assert [(t["knob"], t["value"]) for t in plain["trials"]][:2] == [("freeze_d", 1), ("freeze_d", 2)]  # D: 2 blocks
     assert [t["knob"] for t in plain["trials"]][2:] == ["learning_rate"] * 3
     assert len(os.listdir(tmp_path / "plain")) == 4
+
+
+def test_a_learning_rate_sweep_best_at_its_edge_goes_on_past_it(tiny, tmp_path, monkeypatch):
+    """A sweep that does not bracket its optimum extends that way by its own ratio, at most EDGE_STEPS values;
+    one whose best is inside stops. KID here is a function of the rate (no training: the sweep's logic alone)."""
+    from keras_transfer_gan.study import StudySettings, StudyTarget, tuning
+
+    source, _, directory = tiny
+    settings = StudySettings(steps=2, eval_every=1, batch_size=4, n_fake=8, held_out=12,
+                             extractor=str(directory / "clf.keras"), second_extractor="none")
+    target = StudyTarget("colour", source, "mnist_m", settings, channels=3)
+    best = {}
+
+    def fake_run_arm(method, *args, weights, **kwargs):
+        kid = abs(np.log(weights["learning_rate"] / best[method]))
+        return {"curve": [{"held_out_kid": kid, "held_out_kid_small": kid}], "train_seconds": 0.0}
+
+    monkeypatch.setattr(tuning, "run_arm", fake_run_arm)
+    rates = lambda result: [t["value"] for t in result["trials"]]  # noqa: E731
+    for optimum, swept, chosen in ((2e-4, [1e-4, 2e-4, 4e-4], 2e-4),  # inside: no extension
+                                   (4.5e-4, [1e-4, 2e-4, 4e-4, 8e-4], 4e-4),  # one past the top, then inside
+                                   (1e-2, [1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3], 1.6e-3),  # at most EDGE_STEPS
+                                   (9e-5, [1e-4, 2e-4, 4e-4, 5e-5], 1e-4)):  # past the bottom
+        best["scratch+diffaugment"] = optimum
+        result = tuning.tune(target, 8, 100, ["scratch+diffaugment"], str(tmp_path / str(optimum)), report=None)
+        assert rates(result) == pytest.approx(swept) and result["choices"]["scratch+diffaugment"] == \
+            {"learning_rate": pytest.approx(chosen)}
+    assert tuning.EDGE_STEPS == 2
+    result = tuning.tune(target, 8, 100, ["scratch+diffaugment"], str(tmp_path / "none"), report=None, edge_steps=0)
+    assert rates(result) == pytest.approx([1e-4, 2e-4, 4e-4])
 
 
 def _folder(path, n=40, size=16):

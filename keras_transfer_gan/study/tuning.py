@@ -9,6 +9,9 @@ the test split is not loaded. Knobs are tuned one after another, each at the val
   ``learning_rate``; every other transfer arm starts from the plain transfer arm's choices;
 - then each method's own strength: ``cdc``, ``ewc``, ``ada_target``.
 
+A learning-rate sweep whose best value is its highest (or lowest) goes on one more step that way, by the sweep's
+own ratio, up to `EDGE_STEPS` times: a best at the sweep's edge says the sweep did not bracket the optimum.
+
 Beside the choice on every held-out image (up to `StudySettings.held_out`), the choice a user with N images
 could make is recorded: the same KID against only N held-out images (``choices_small``).
 """
@@ -30,8 +33,11 @@ SWEEPS = {
 #: A diffusion source's learning rates (multiples of its default, 1e-3 for a DDIM: keras-io's from-scratch rate).
 #: At the study's budget (about 170 DDIM steps on the close target) every arm wants a high rate: a first sweep of
 #: 0.1-3x found whole fine-tuning's and LoRA's best at its top edge (held-out KID at N=10, 0.1x to 3x: whole 0.114,
-#: 0.054, 0.040, 0.038; LoRA 0.636, 0.413, 0.123, 0.068), so the sweep moved up one step: 0.3-10x.
+#: 0.054, 0.040, 0.038; LoRA 0.636, 0.413, 0.123, 0.068), so the sweep moved up one step: 0.3-10x (whole: 10x
+#: diverged, 0.727; LoRA: still best at 10x, 0.050, which `EDGE_STEPS` now carries on past).
 DIFFUSION_LEARNING_RATES = (0.3, 1.0, 3.0, 10.0)
+#: How many values a learning-rate sweep adds past its edge while its best value sits there.
+EDGE_STEPS = 2
 #: The arm whose choices of the shared knobs every transfer arm starts from.
 PLAIN_TRANSFER = "trgan+freeze_d+diffaugment"
 
@@ -81,9 +87,24 @@ def _order(methods):
     return sorted(methods, key=lambda m: (m != PLAIN_TRANSFER, m))
 
 
-def tune(target, n, seed, methods, cache_dir, report=print):
+def _beyond_edge(scores):
+    """The next learning rate past the sweep's edge where its best value sits there (by the ratio of the two
+    values at that end), else None."""
+    values = sorted(t["value"] for t in scores)
+    if len(values) < 2:
+        return None
+    best = min(scores, key=lambda t: t["kid"])["value"]
+    if best == values[-1]:
+        return round(values[-1] * values[-1] / values[-2], 12)
+    if best == values[0]:
+        return round(values[0] * values[0] / values[1], 12)
+    return None
+
+
+def tune(target, n, seed, methods, cache_dir, report=print, edge_steps=EDGE_STEPS):
     """Sweep each method's `knobs` on one draw (`n`, `seed`) of `target`; ``{"choices", "choices_small", "trials",
-    "held_out", "held_out_small"}``. Trials are cached like study runs (`RunCache`), so a rerun resumes."""
+    "held_out", "held_out_small"}``. Trials are cached like study runs (`RunCache`), so a rerun resumes. A
+    learning-rate sweep extends past its edge while its best sits there, up to `edge_steps` values."""
     s, cache, code = target.settings, RunCache(cache_dir), code_digest()
     images, held_out = target.draw_train(n, seed)  # the test split is never read
     small = held_out[:n]
@@ -94,8 +115,9 @@ def tune(target, n, seed, methods, cache_dir, report=print):
         start = dict(choices.get(PLAIN_TRANSFER, {})) if settings["base"] != "scratch" else {}
         chosen, chosen_small = dict(start), dict(start)
         for knob in knobs(method):
-            scores = []
-            for value in _sweep(knob, target):
+            scores, values = [], list(_sweep(knob, target))
+            while values:
+                value = values.pop(0)
                 weights = _explicit({**chosen, knob: value}, method, target)
                 key = {"tuning": True, "target": target.label, "n": n, "seed": seed, "method": method,
                        "weights": weights, "source_sha256": target.source_sha256, "dataset": target.dataset,
@@ -118,6 +140,8 @@ def tune(target, n, seed, methods, cache_dir, report=print):
                 if report is not None:
                     report(f"tune {target.label} N={n} {method} {knob}={value:g}: held-out KID {trial['kid']:.4f} "
                            f"(on {len(small)}: {trial['kid_small']:.4f})")
+                if not values and knob == "learning_rate" and len(scores) - len(_sweep(knob, target)) < edge_steps:
+                    values = [v for v in [_beyond_edge(scores)] if v is not None]
             chosen[knob] = min(scores, key=lambda t: t["kid"])["value"]
             chosen_small[knob] = min(scores, key=lambda t: t["kid_small"])["value"]
         choices[method], choices_small[method] = chosen, chosen_small
