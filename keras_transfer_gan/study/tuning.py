@@ -115,7 +115,8 @@ def tune(target, n, seed, methods, cache_dir, report=print, edge_steps=EDGE_STEP
         start = dict(choices.get(PLAIN_TRANSFER, {})) if settings["base"] != "scratch" else {}
         chosen, chosen_small = dict(start), dict(start)
         for knob in knobs(method):
-            scores, values = [], list(_sweep(knob, target))
+            swept = _sweep(knob, target)
+            scores, values = [], list(swept)
             while values:
                 value = values.pop(0)
                 weights = _explicit({**chosen, knob: value}, method, target)
@@ -140,7 +141,7 @@ def tune(target, n, seed, methods, cache_dir, report=print, edge_steps=EDGE_STEP
                 if report is not None:
                     report(f"tune {target.label} N={n} {method} {knob}={value:g}: held-out KID {trial['kid']:.4f} "
                            f"(on {len(small)}: {trial['kid_small']:.4f})")
-                if not values and knob == "learning_rate" and len(scores) - len(_sweep(knob, target)) < edge_steps:
+                if not values and knob == "learning_rate" and len(scores) - len(swept) < edge_steps:
                     values = [v for v in [_beyond_edge(scores)] if v is not None]
             chosen[knob] = min(scores, key=lambda t: t["kid"])["value"]
             chosen_small[knob] = min(scores, key=lambda t: t["kid_small"])["value"]
