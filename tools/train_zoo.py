@@ -333,7 +333,7 @@ def sampling_cost(model, n=100, rounds=2, seed=0):
     """``{"steps", "seconds_per_100"}`` of a model that samples in steps (a DDIM's `sampling_steps`): `n` images
     at its own settings, after a warm-up that traces the sampler, the fastest of `rounds` (stalls only lengthen
     a round); None for a model that generates in one pass."""
-    if not hasattr(model, "sampling_steps"):
+    if "steps" not in model.sample_options:
         return None
     generate_images(model, min(n, 8), seed=seed)
     best = float("inf")
