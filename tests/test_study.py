@@ -63,6 +63,20 @@ def test_run_arm_evaluates_at_fixed_intervals_and_selects_on_held_out_kid(tiny):
         run_arm("trgan", source, images, 2, 2, reference, FeatureExtractor.from_classifier(clf), measure=False)
 
 
+def test_a_study_resumed_on_another_machine_keeps_the_first_step_cost_ratio(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import transfer_study
+
+    key = {"source": "a", "reference": "b", "batch": 32, "machine": "AVX2, 2 cores"}
+    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), key) is None  # nothing kept: measure here
+    (tmp_path / "step_costs.json").write_text(json.dumps({json.dumps(key, sort_keys=True): 13.6}))
+    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), key) is None  # kept for this machine
+    elsewhere = dict(key, machine="AVX2 AVX512F, 2 cores")
+    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), elsewhere) == (13.6, "AVX2, 2 cores")
+    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), dict(elsewhere, batch=16)) is None
+    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), dict(elsewhere, source="c")) is None
+
+
 def test_few_shot_split_holds_out_other_images_of_the_train_split():
     subset, held_out = few_shot_split("fashion_mnist:3,9", 25, held_out=100, seed=4)
     same, _ = load_images("fashion_mnist:3,9", limit=25, seed=4)

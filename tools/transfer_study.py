@@ -167,10 +167,35 @@ def equal_time_settings(settings, source_name, reference_name, cache_dir, evalua
     source, reference = load_pretrained(source_name), load_pretrained(reference_name)
     key = {"source": zoo.sha256_of(zoo.zoo_path(source_name)), "reference": zoo.sha256_of(zoo.zoo_path(reference_name)),
            "batch": settings.batch_size, "machine": f"{cpu_features()}, {os.cpu_count()} cores"}
-    ratio = cached_step_cost_ratio(cache_dir, key, lambda: step_cost_ratio(reference, source, settings.batch_size))
+    elsewhere = ratio_measured_elsewhere(cache_dir, key)
+    if elsewhere is None:
+        ratio = cached_step_cost_ratio(cache_dir, key, lambda: step_cost_ratio(reference, source, settings.batch_size))
+        machine = None
+    else:
+        ratio, machine = elsewhere
     steps, every = equal_time_schedule(settings.steps, settings.eval_every, ratio, evaluations)
     return (dataclasses.replace(settings, steps=steps, eval_every=every),
-            {"reference": reference_name, "ratio": round(ratio, 3), "steps": steps, "eval_every": every})
+            {"reference": reference_name, "ratio": round(ratio, 3), "steps": steps, "eval_every": every,
+             "measured_on": machine})
+
+
+def ratio_measured_elsewhere(cache_dir, key):
+    """``(ratio, machine)`` kept in ``cache_dir/step_costs.json`` for `key`'s sources and batch on another machine,
+    when none is kept for this one; else None. A study resumed on another machine (a later session's) keeps the
+    first measurement, hence the step budgets, and so the cached runs, of the study it resumes."""
+    path = os.path.join(cache_dir, "step_costs.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        kept = json.load(f)
+    if json.dumps(key, sort_keys=True) in kept:
+        return None
+    same = {k: v for k, v in key.items() if k != "machine"}
+    for name, ratio in kept.items():
+        other = json.loads(name)
+        if {k: v for k, v in other.items() if k != "machine"} == same:
+            return float(ratio), other.get("machine", "another machine")
+    return None
 
 
 def _trim_note(args):
@@ -264,7 +289,9 @@ def main(argv=None):
              "Targets: " + "; ".join(f"`{t}` = `{args.source or TARGETS[t][0]}` -> `{args.target or TARGETS[t][1]}`"
                                      for t in targets) + ". "
              + "".join(f"`{t}` trains at `{b['reference']}`'s training time: one of its steps costs {b['ratio']:.2f} "
-                       f"of the reference's (measured here), so {b['steps']} steps, measured every {b['eval_every']}"
+                       f"of the reference's (measured "
+                       + (f"on {b['measured_on']}, where this study started" if b.get("measured_on") else "here")
+                       + f"), so {b['steps']} steps, measured every {b['eval_every']}"
                        + (f" ({EVALUATIONS[t]} evaluations, not the reference's {args.steps // args.eval_every}: one "
                           "costs more than the training)" if t in EVALUATIONS else "") + ". "
                        for t, b in budgets.items())
