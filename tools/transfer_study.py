@@ -193,8 +193,9 @@ def ratio_measured_elsewhere(cache_dir, key):
     same = {k: v for k, v in key.items() if k != "machine"}
     for name, ratio in kept.items():
         other = json.loads(name)
-        if {k: v for k, v in other.items() if k != "machine"} == same:
-            return float(ratio), other.get("machine", "another machine")
+        machine = other.pop("machine", "another machine")
+        if other == same:
+            return float(ratio), machine
     return None
 
 
