@@ -63,20 +63,6 @@ def test_run_arm_evaluates_at_fixed_intervals_and_selects_on_held_out_kid(tiny):
         run_arm("trgan", source, images, 2, 2, reference, FeatureExtractor.from_classifier(clf), measure=False)
 
 
-def test_a_study_resumed_on_another_machine_keeps_the_first_step_cost_ratio(tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import transfer_study
-
-    key = {"source": "a", "reference": "b", "batch": 32, "machine": "AVX2, 2 cores"}
-    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), key) is None  # nothing kept: measure here
-    (tmp_path / "step_costs.json").write_text(json.dumps({json.dumps(key, sort_keys=True): 13.6}))
-    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), key) is None  # kept for this machine
-    elsewhere = dict(key, machine="AVX2 AVX512F, 2 cores")
-    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), elsewhere) == (13.6, "AVX2, 2 cores")
-    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), dict(elsewhere, batch=16)) is None
-    assert transfer_study.ratio_measured_elsewhere(str(tmp_path), dict(elsewhere, source="c")) is None
-
-
 def test_few_shot_split_holds_out_other_images_of_the_train_split():
     subset, held_out = few_shot_split("fashion_mnist:3,9", 25, held_out=100, seed=4)
     same, _ = load_images("fashion_mnist:3,9", limit=25, seed=4)
@@ -381,9 +367,15 @@ def test_equal_time_budget_gives_a_costlier_architecture_fewer_steps(tmp_path):
             equal_time_schedule(2400, 400, 20.0, evaluations=bad)
     calls = []
     measure = lambda: calls.append(1) or 3.5  # noqa: E731
-    key = {"source": "a", "reference": "b", "batch": 8}
-    assert cached_step_cost_ratio(str(tmp_path), key, measure) == 3.5
-    assert cached_step_cost_ratio(str(tmp_path), key, measure) == 3.5 and len(calls) == 1
+    key = {"source": "a", "reference": "b", "batch": 8, "machine": "AVX2, 2 cores"}
+    assert cached_step_cost_ratio(str(tmp_path), key, measure) == (3.5, None)
+    assert cached_step_cost_ratio(str(tmp_path), key, measure) == (3.5, None) and len(calls) == 1
+    # resumed on another machine: the first machine's ratio, named, is kept (not remeasured)
+    elsewhere = dict(key, machine="AVX2 AVX512F, 2 cores")
+    assert cached_step_cost_ratio(str(tmp_path), elsewhere, measure) == (3.5, "AVX2, 2 cores") and len(calls) == 1
+    # another batch or another source is another ratio, measured
+    assert cached_step_cost_ratio(str(tmp_path), dict(elsewhere, batch=16), lambda: 7.0) == (7.0, None)
+    assert cached_step_cost_ratio(str(tmp_path), dict(elsewhere, source="c"), lambda: 9.0) == (9.0, None)
 
 
 def test_a_diffusion_study_takes_plain_scratch_as_its_baseline_and_sits_beside_the_gans(tiny, tmp_path):

@@ -167,36 +167,12 @@ def equal_time_settings(settings, source_name, reference_name, cache_dir, evalua
     source, reference = load_pretrained(source_name), load_pretrained(reference_name)
     key = {"source": zoo.sha256_of(zoo.zoo_path(source_name)), "reference": zoo.sha256_of(zoo.zoo_path(reference_name)),
            "batch": settings.batch_size, "machine": f"{cpu_features()}, {os.cpu_count()} cores"}
-    elsewhere = ratio_measured_elsewhere(cache_dir, key)
-    if elsewhere is None:
-        ratio = cached_step_cost_ratio(cache_dir, key, lambda: step_cost_ratio(reference, source, settings.batch_size))
-        machine = None
-    else:
-        ratio, machine = elsewhere
+    ratio, machine = cached_step_cost_ratio(cache_dir, key,
+                                            lambda: step_cost_ratio(reference, source, settings.batch_size))
     steps, every = equal_time_schedule(settings.steps, settings.eval_every, ratio, evaluations)
     return (dataclasses.replace(settings, steps=steps, eval_every=every),
             {"reference": reference_name, "ratio": round(ratio, 3), "steps": steps, "eval_every": every,
              "measured_on": machine})
-
-
-def ratio_measured_elsewhere(cache_dir, key):
-    """``(ratio, machine)`` kept in ``cache_dir/step_costs.json`` for `key`'s sources and batch on another machine,
-    when none is kept for this one; else None. A study resumed on another machine (a later session's) keeps the
-    first measurement, hence the step budgets, and so the cached runs, of the study it resumes."""
-    path = os.path.join(cache_dir, "step_costs.json")
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        kept = json.load(f)
-    if json.dumps(key, sort_keys=True) in kept:
-        return None
-    same = {k: v for k, v in key.items() if k != "machine"}
-    for name, ratio in kept.items():
-        other = json.loads(name)
-        machine = other.pop("machine", "another machine")
-        if other == same:
-            return float(ratio), machine
-    return None
 
 
 def _trim_note(args):

@@ -67,16 +67,30 @@ def equal_time_schedule(steps, eval_every, ratio, evaluations=None):
 
 
 def cached_step_cost_ratio(cache_dir, key, measure):
-    """The ratio kept under `key` (a dict: both sources' SHA-256, the batch, the machine) in
-    ``cache_dir/step_costs.json``, else `measure()` kept there: a resumed study reuses the first measurement."""
+    """The ratio kept in ``cache_dir/step_costs.json`` for `key` (a dict: both sources' SHA-256, the batch and
+    ``"machine"``), else `measure()`, kept there: a resumed study reuses the first measurement.
+
+    A ratio kept for the same sources and batch on another machine (a later session's) is reused too, so a study
+    resumed elsewhere keeps the step budgets, hence the cached runs, of the study it resumes.
+
+    Returns:
+        ``(ratio, machine)``: `machine` is None for a ratio of this machine, else the other machine's description.
+    """
     path = os.path.join(cache_dir, "step_costs.json")
     kept = {}
     if os.path.isfile(path):
         with open(path) as f:
             kept = json.load(f)
     name = json.dumps(key, sort_keys=True)
-    if name not in kept:
-        kept[name] = float(measure())
-        os.makedirs(cache_dir, exist_ok=True)
-        write_text(path, json.dumps(kept, indent=1))
-    return kept[name]
+    if name in kept:
+        return kept[name], None
+    same = {k: v for k, v in key.items() if k != "machine"}
+    for other_name, ratio in kept.items():
+        other = json.loads(other_name)
+        machine = other.pop("machine", "another machine")
+        if other == same:
+            return float(ratio), machine
+    kept[name] = float(measure())
+    os.makedirs(cache_dir, exist_ok=True)
+    write_text(path, json.dumps(kept, indent=1))
+    return kept[name], None
