@@ -140,6 +140,11 @@ def test_verdict_never_credits_the_untouched_source():
     assert slow[-1].endswith("| no: more than a quarter of the baseline's steps |")
     copying = verdict([base, {**row("trgan+freeze_d+diffaugment", 15.0, 400, recall=0.05), "memorisation": 0.8}], 2400)
     assert copying[-1].endswith("| no: gain under 30%, recall not higher, memorisation under 0.9 |")
+    # a diffusion arm's grid of 3 evaluations (first at 59 of 177 steps) cannot resolve a quarter: not counted
+    coarse = verdict([{**base, "step": 177}, {**row("diffusion+lora", 2.0, 177), "first_step": 59.0}], 177)
+    assert coarse[-1].endswith("| 177 (177); not measurable: first evaluation at step 59 | yes |")
+    fine = verdict([base, {**row("trgan+freeze_d+diffaugment", 2.0, 1200), "first_step": 400.0}], 2400)
+    assert fine[-1].endswith("| 1200 (2000) | no: more than a quarter of the baseline's steps |")
 
 
 def test_verdict_reads_both_evaluators_and_reports_a_flip():

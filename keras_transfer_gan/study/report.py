@@ -28,6 +28,7 @@ def arm_summary(run, baseline_best=None):
     if baseline_best is not None:
         reach = next((p["step"] for p in curve if p["fid"] <= baseline_best), None)
     memo = selected["nn_train"] / run["nn_real"] if run.get("nn_real") else None
+    first = min((p["step"] for p in curve if p["step"] > 0), default=None)  # the grid's resolution in steps
     small = _at(curve, run["selected_step_small"]) if run.get("selected_step_small") is not None else None
     return {"fid": selected["fid"], "fid_2": selected.get("fid_2"), "kid": selected["kid"],
             "fid_small": small["fid"] if small is not None else None,
@@ -35,7 +36,8 @@ def arm_summary(run, baseline_best=None):
             "intra_cluster": selected.get("intra_cluster"),
             "recall": selected["recall"], "step": selected["step"], "memorisation": memo,
             "oracle_fid": best["fid"], "oracle_step": best["step"], "last_fid": curve[-1]["fid"],
-            "reach": reach, "seconds": run["train_seconds"], "sampling": run.get("sample_seconds_per_100")}
+            "reach": reach, "seconds": run["train_seconds"], "sampling": run.get("sample_seconds_per_100"),
+            "first_step": first}
 
 
 def arm_summary_line(run, cached=False, elapsed=None):
@@ -69,7 +71,7 @@ def summarize(runs, floors, methods, sizes):
                 summaries = [arm_summary(r, baseline.get(r["seed"])) for r in arm]
                 row = {"target": target, "n": n, "method": method, "seeds": len(arm)}
                 for key in ("fid", "fid_2", "fid_small", "kid", "precision", "recall", "memorisation", "oracle_fid",
-                            "last_fid", "seconds", "step", "intra_cluster", "sampling"):
+                            "last_fid", "seconds", "step", "intra_cluster", "sampling", "first_step"):
                     row[key], row[key + "_std"] = _mean([s[key] for s in summaries])
                 reached = [s["reach"] for s in summaries]
                 row["reach"] = None if any(r is None for r in reached) else float(np.mean(reached))
@@ -137,6 +139,9 @@ def verdict(rows, steps, targets=None, sizes=None):
             best = min(transfer, key=lambda r: r["fid"])
             gain, gain_2 = _gain(best, base, "fid"), _gain(best, base, "fid_2")
             quick = best["step"] <= 0.25 * max(base["step"], 1)
+            # A grid whose first evaluation comes after a quarter of the baseline's steps (a diffusion arm's 3
+            # evaluations) cannot tell: the criterion is neither met nor missed there, and the row says so.
+            measurable = best.get("first_step") is None or best["first_step"] <= 0.25 * max(base["step"], 1)
             # Selected at step 0 means the untouched source: fine-tuning made it worse, so no method met it.
             tuned = best["step"] > 0
             flips = gain_2 is not None and (gain > 0) != (gain_2 > 0)
@@ -145,14 +150,16 @@ def verdict(rows, steps, targets=None, sizes=None):
                 ("gain under 30% on the 2nd evaluator", gain_2 is None or gain_2 >= 0.30),
                 ("recall not higher", best["recall"] > base["recall"]),
                 ("memorisation under 0.9", (best["memorisation"] or 0) >= 0.9),
-                ("more than a quarter of the baseline's steps", quick)) if not ok]
+                ("more than a quarter of the baseline's steps", quick or not measurable)) if not ok]
             outcome = ("no: the verdict flips between the evaluators (not a result)" if flips
                        else "no: the source untouched (step 0) scores best" if not tuned
                        else f"no: {', '.join(missed)}" if missed else "yes")
             lines.append(f"| {target} | {n} | {method_label(best['method'])} | {best['fid']:.2f} / {base['fid']:.2f} | "
                          f"{100 * gain:.0f}% | {'n/a' if gain_2 is None else f'{100 * gain_2:.0f}%'} | "
                          f"{best['recall']:.2f} ({base['recall']:.2f}) | "
-                         f"{_fmt(best['memorisation'])} | {best['step']:.0f} ({base['step']:.0f}) | {outcome} |")
+                         f"{_fmt(best['memorisation'])} | {best['step']:.0f} ({base['step']:.0f})"
+                         + ("" if measurable else f"; not measurable: first evaluation at step {best['first_step']:.0f}")
+                         + f" | {outcome} |")
     return lines
 
 
