@@ -350,6 +350,12 @@ def test_diffusion_arms_build_run_and_tune(tiny):
                      extractor=FeatureExtractor.from_classifier(clf), batch_size=4, n_fake=8, held_out=held_out)
     assert [p["step"] for p in result["curve"]] == [0, 1, 2] and result["model"].lora_rank == 0
     assert result["sample_seconds_per_100"] > 0  # the sampling cost the study reports beside the training time
+    # the demo's diffusion arm: no evaluation (nor held-out selection) of the source at step 0
+    later = run_arm("diffusion", source, images, steps=2, eval_every=1, reference_images=held_out,
+                    extractor=FeatureExtractor.from_classifier(clf), batch_size=4, n_fake=8, held_out=held_out,
+                    evaluate_start=False)
+    assert [p["step"] for p in later["curve"]] == [1, 2] and later["selected_step"] in (1, 2)
+    assert all(p["held_out_kid"] is not None for p in later["curve"])
 
 
 def test_equal_time_budget_gives_a_costlier_architecture_fewer_steps(tmp_path):

@@ -183,8 +183,10 @@ def copier_floor(images, reference_images, extractor, n_fake, reference_key=None
 
 def run_arm(method, source, images, steps, eval_every, reference_images, extractor, batch_size=32, seed=0,
             n_fake=500, freeze_d=2, reference_key=None, callbacks=(), verbose=0, held_out=None, weights=None,
-            keep_best=True, second_extractor=None, small_held_out=None, measure=True):
-    """Train one arm for `steps` steps, evaluating every `eval_every` steps (and at step 0).
+            keep_best=True, second_extractor=None, small_held_out=None, measure=True, evaluate_start=True):
+    """Train one arm for `steps` steps, evaluating every `eval_every` steps (and at step 0 unless
+    `evaluate_start` is False: for a model whose evaluation costs more than its training, a diffusion model's
+    hundreds of samples of tens of denoiser calls each, whose step-0 figure is its source's).
 
     Each evaluation measures FID, KID, precision and recall of `n_fake` samples
     against `reference_images` (the target's test split), and memorisation:
@@ -250,9 +252,10 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     selectors = [s for s in (selector, small) if s is not None]
     trainer = Trainer(model, callbacks=list(callbacks) + selectors, verbose=verbose)
     for s in selectors:
+        s.evaluate_at_start = s.evaluate_at_start and evaluate_start
         s.set_model(model)
         s.on_train_begin()
-    curve = [evaluate(0)]
+    curve = [evaluate(0)] if evaluate_start else []
     data = few_shot_dataset(images, batch_size, seed)
     seconds = 0.0
     for block in range(steps // eval_every):
