@@ -417,17 +417,30 @@ def test_a_diffusion_study_takes_plain_scratch_as_its_baseline_and_sits_beside_t
 
 
 def test_the_demo_runs_the_published_studys_choices():
-    """`make demo` shows the study's best close-target method at the hyperparameters the published study chose
-    on held-out data (docs/transfer_study.json): the two cannot drift apart."""
+    """`make demo` shows the study's best GAN and best diffusion method on the close target at the demo's N, at the
+    hyperparameters the published study chose on held-out data (docs/transfer_study.json), for the training time
+    of the study's step-cost ratio (docs/.study_runs/step_costs.json): the two cannot drift apart."""
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import demo
+    from keras_transfer_gan import zoo
 
     with open(os.path.join(ROOT, "docs", "transfer_study.json")) as f:
         study = json.load(f)
-    close = next(t for t in study["tunings"] if t["target"] == "close")
+    choices = {}
+    for tuning in study["tunings"]:
+        if tuning["target"] in ("close", "close_diffusion"):
+            choices.update(tuning["choices"])
     for method, values in demo.TUNED.items():
-        assert close["choices"][method] == pytest.approx(values), method
-    close_rows = [r for r in study["rows"]
-                  if r["target"] == "close" and "fid" in r and not r["method"].startswith("scratch")]
-    best = {n: min((r for r in close_rows if r["n"] == n), key=lambda r: r["fid"])["method"] for n in (10, 25)}
-    assert demo.DEFAULT_METHOD in best.values()  # the best transfer arm at N = 10 or 25
+        assert choices[method] == pytest.approx(values), method
+    n = 25  # the demo's --limit
+    for target, method in (("close", demo.DEFAULT_METHOD), ("close_diffusion", demo.DIFFUSION_METHOD)):
+        rows = [r for r in study["rows"] if r["target"] == target and r["n"] == n and "fid" in r
+                and not r["method"].startswith("scratch")]
+        assert method == min(rows, key=lambda r: r["fid"])["method"], target
+    with open(os.path.join(ROOT, "docs", ".study_runs", "step_costs.json")) as f:
+        kept = {json.dumps({k: v for k, v in json.loads(key).items() if k != "machine"}, sort_keys=True): ratio
+                for key, ratio in json.load(f).items()}
+    sha = {name: zoo.sha256_of(zoo.zoo_path(name)) for name in ("ddim_fashion_base", "dcgan_fashion_base")}
+    key = json.dumps({"batch": 32, "reference": sha["dcgan_fashion_base"], "source": sha["ddim_fashion_base"]},
+                     sort_keys=True)
+    assert demo.STEP_COST_RATIO == pytest.approx(kept[key], abs=0.005)
