@@ -158,7 +158,8 @@ def verdict(rows, steps, targets=None, sizes=None):
                          f"{100 * gain:.0f}% | {'n/a' if gain_2 is None else f'{100 * gain_2:.0f}%'} | "
                          f"{best['recall']:.2f} ({base['recall']:.2f}) | "
                          f"{_fmt(best['memorisation'])} | {best['step']:.0f} ({base['step']:.0f})"
-                         + ("" if measurable else f"; not measurable: first evaluation at step {best['first_step']:.0f}")
+                         + ("" if measurable
+                            else f"; not measurable: first evaluation at step {best['first_step']:.0f}")
                          + f" | {outcome} |")
     return lines
 
