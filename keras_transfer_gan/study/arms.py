@@ -220,11 +220,12 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     reference_features(extractor, reference_images, reference_key)  # computed once, cached
     selector = None
     if held_out is not None and len(held_out) >= 4 and keep_best:
-        selector = KeepBest(held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed)
+        selector = KeepBest(held_out, extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed,
+                            evaluate_at_start=evaluate_start)
     small = None
     if small_held_out is not None and len(small_held_out) >= 4 and selector is not None:
         small = KeepBest(small_held_out, selector.extractor, n_samples=min(n_fake, 256), restore_best=False, seed=seed,
-                         samples_from=selector)  # the same samples, generated once
+                         evaluate_at_start=evaluate_start, samples_from=selector)  # the same samples, generated once
 
     train_features = extractor.features(images)
 
@@ -252,7 +253,6 @@ def run_arm(method, source, images, steps, eval_every, reference_images, extract
     selectors = [s for s in (selector, small) if s is not None]
     trainer = Trainer(model, callbacks=list(callbacks) + selectors, verbose=verbose)
     for s in selectors:
-        s.evaluate_at_start = s.evaluate_at_start and evaluate_start
         s.set_model(model)
         s.on_train_begin()
     curve = [evaluate(0)] if evaluate_start else []
