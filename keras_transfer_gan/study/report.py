@@ -138,10 +138,11 @@ def verdict(rows, steps, targets=None, sizes=None):
                 continue
             best = min(transfer, key=lambda r: r["fid"])
             gain, gain_2 = _gain(best, base, "fid"), _gain(best, base, "fid_2")
-            quick = best["step"] <= 0.25 * max(base["step"], 1)
+            quarter = 0.25 * max(base["step"], 1)
+            quick = best["step"] <= quarter
             # A grid whose first evaluation comes after a quarter of the baseline's steps (a diffusion arm's 3
             # evaluations) cannot tell: the criterion is neither met nor missed there, and the row says so.
-            measurable = best.get("first_step") is None or best["first_step"] <= 0.25 * max(base["step"], 1)
+            measurable = best.get("first_step") is None or best["first_step"] <= quarter
             # Selected at step 0 means the untouched source: fine-tuning made it worse, so no method met it.
             tuned = best["step"] > 0
             flips = gain_2 is not None and (gain > 0) != (gain_2 > 0)
